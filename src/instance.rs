@@ -1,0 +1,149 @@
+//! [`Instance`]: everything one emulator owns — clock, journal, credentials, settings, vendors and
+//! their state. Two instances share nothing; the server, the control plane and the in-process API
+//! are three views of one instance.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::credentials::Credentials;
+use crate::fixtures::{self, FixtureError, Fixtures};
+use crate::journal::Journal;
+use crate::settings::{Settings, SettingsCell};
+use crate::state::{self, StateError};
+use crate::vendor::{Ctx, Registry};
+
+/// One emulator's state and configuration.
+pub struct Instance {
+    clock: Clock,
+    journal: Journal,
+    credentials: Credentials,
+    settings: SettingsCell,
+    registry: Registry,
+    fixtures: Fixtures,
+    seed: u64,
+    started: Instant,
+}
+
+impl Instance {
+    /// A new instance with the standard vendors, empty state and built-in credentials.
+    pub(crate) fn new(
+        clock: Clock,
+        settings: Settings,
+        fixtures: Fixtures,
+        seed: u64,
+        journal_capacity: usize,
+    ) -> Self {
+        let registry = Registry::standard(seed);
+        let builtin = registry
+            .iter()
+            .flat_map(|v| v.builtin_credentials())
+            .collect();
+        Instance {
+            clock,
+            journal: Journal::with_capacity(journal_capacity),
+            credentials: Credentials::new(builtin),
+            settings: SettingsCell::new(settings),
+            registry,
+            fixtures,
+            seed,
+            started: Instant::now(),
+        }
+    }
+
+    /// The emulator clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The request journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Built-in and registered credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Run-time settings.
+    pub fn settings(&self) -> &SettingsCell {
+        &self.settings
+    }
+
+    /// The vendors.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The seed all reproducible randomness derives from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Seconds since the instance was created.
+    pub fn uptime_s(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// What vendor code sees of the instance for one request.
+    pub(crate) fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            clock: &self.clock,
+            credentials: &self.credentials,
+            settings: self.settings.get(),
+        }
+    }
+
+    /// Loads the configured fixtures, replacing all state.
+    pub fn load_fixtures(&self) -> Result<(), FixtureError> {
+        fixtures::load(self, &self.fixtures)
+    }
+
+    /// Empties all state (resources, counters, registered credentials) and the journal; with
+    /// `with_fixtures`, then loads the configured fixtures.
+    pub fn reset(&self, with_fixtures: bool) -> Result<(), FixtureError> {
+        self.journal.clear();
+        if with_fixtures {
+            self.load_fixtures()
+        } else {
+            let empty = state::prepare(self, &state::empty_document()).map_err(|source| {
+                FixtureError::Invalid {
+                    file: "(empty state)".into(),
+                    source,
+                }
+            })?;
+            state::install(self, empty);
+            Ok(())
+        }
+    }
+
+    /// The whole state as a state document.
+    pub fn export_state(&self) -> Value {
+        state::export(self)
+    }
+
+    /// Replaces the whole state with a document; nothing changes on error.
+    pub fn replace_state(&self, doc: &Value) -> Result<(), StateError> {
+        let prepared = state::prepare(self, doc)?;
+        state::install(self, prepared);
+        Ok(())
+    }
+}
+
+impl Instance {
+    /// Validates a credential with its vendor and registers it (replacing one with the same key).
+    pub fn register_credential(&self, cred: crate::credentials::Credential) -> Result<(), String> {
+        let vendor = self.registry.by_name(&cred.vendor).ok_or_else(|| {
+            format!(
+                "unknown vendor {:?}: expected one of {}",
+                cred.vendor,
+                self.registry.names().join(", ")
+            )
+        })?;
+        vendor.check_credential(&cred)?;
+        self.credentials.register(cred);
+        Ok(())
+    }
+}

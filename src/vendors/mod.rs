@@ -1,0 +1,3 @@
+//! The emulated vendors, one directory each.
+
+pub mod aries;
