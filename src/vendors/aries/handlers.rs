@@ -39,6 +39,12 @@ struct CreatedImage<'a> {
     created_at: String,
 }
 
+/// CreateImage's body: `{"image": …}`.
+#[derive(Serialize)]
+struct Created<'a> {
+    image: CreatedImage<'a>,
+}
+
 /// ListImage's element: no `source_path`.
 #[derive(Serialize)]
 struct ListedImage<'a> {
@@ -185,21 +191,26 @@ pub(crate) fn create_image(
         updated_at: now,
         in_use: false,
     };
-    let body = json!({ "image": CreatedImage {
-        id,
-        name: &image.name,
-        os_type: &image.os_type,
-        os_name: &image.os_name,
-        description: &image.description,
-        source_path: &image.source_path,
-        created_at: format_seconds(now),
-    }});
+    let reply = ok_with_ref(
+        &Created {
+            image: CreatedImage {
+                id,
+                name: &image.name,
+                os_type: &image.os_type,
+                os_name: &image.os_name,
+                description: &image.description,
+                source_path: &image.source_path,
+                created_at: format_seconds(now),
+            },
+        },
+        &image_ref,
+    );
     store
         .tenants
         .entry(tenant.clone())
         .or_default()
         .insert(image);
-    Ok(ok_with_ref(&body, &image_ref))
+    Ok(reply)
 }
 
 /// The first value of query parameter `name`, form-decoded.

@@ -282,12 +282,14 @@ impl Store {
         store.next_id = match doc.next_id {
             None => max_id + 1,
             Some(n) if n > max_id && n <= MAX_ID => n,
-            Some(n) => return Err(StateError::new(
-                "next_id",
-                format!(
+            Some(n) => {
+                return Err(StateError::new(
+                    "next_id",
+                    format!(
                     "{n} must be above every image id (largest is {max_id}) and at most {MAX_ID}"
                 ),
-            )),
+                ))
+            }
         };
         Ok(store)
     }
