@@ -117,6 +117,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Vendor switches (`{"jd":{..}}`).
     pub vendors: Map<String, Value>,
+    /// The config file the vendor switches came from, for error messages.
+    pub vendors_source: Option<String>,
 }
 
 const TOP_LEVEL_KEYS: &str =
@@ -291,6 +293,7 @@ impl RawConfig {
             log_level,
             admin_token,
             vendors: self.vendors,
+            vendors_source: self.vendors_source,
         })
     }
 }
@@ -310,7 +313,8 @@ impl Config {
             builder = builder.admin_token(token.clone());
         }
         if !self.vendors.is_empty() {
-            builder = builder.vendor_settings(Value::Object(self.vendors.clone()));
+            let source = self.vendors_source.as_deref().unwrap_or("config");
+            builder = builder.vendor_settings(Value::Object(self.vendors.clone()), source);
         }
         builder
     }

@@ -40,8 +40,8 @@ pub enum StartError {
     /// The fixtures could not be loaded.
     #[error("fixtures: {0}")]
     Fixtures(#[from] FixtureError),
-    /// A vendor setting was refused.
-    #[error("settings: {0}")]
+    /// A vendor setting was refused (the message names where it came from).
+    #[error("{0}")]
     Settings(String),
     /// `start_blocking` was called from inside a tokio runtime (use `start().await` there).
     #[error("start_blocking cannot run inside a tokio runtime; use start().await")]
@@ -70,7 +70,7 @@ pub struct EmulatorBuilder {
     admin_token: Option<String>,
     journal_capacity: usize,
     limits: ServerLimits,
-    vendor_settings: Option<Value>,
+    vendor_settings: Option<(Value, String)>,
 }
 
 impl Default for EmulatorBuilder {
@@ -150,9 +150,10 @@ impl EmulatorBuilder {
         self.limits = limits;
         self
     }
-    /// Vendor switches, as the vendor tables of the settings document (`{"jd":{..}}`).
-    pub fn vendor_settings(mut self, settings: Value) -> Self {
-        self.vendor_settings = Some(settings);
+    /// Vendor switches, as the vendor tables of the settings document (`{"jd":{..}}`);
+    /// `source` names where they came from in a start error (e.g. the config file).
+    pub fn vendor_settings(mut self, settings: Value, source: impl Into<String>) -> Self {
+        self.vendor_settings = Some((settings, source.into()));
         self
     }
 
@@ -169,8 +170,9 @@ impl EmulatorBuilder {
             self.seed,
             self.journal_capacity,
         ));
-        if let Some(doc) = &self.vendor_settings {
-            crate::control::settings::apply(&instance, doc).map_err(StartError::Settings)?;
+        if let Some((doc, source)) = &self.vendor_settings {
+            crate::control::settings::apply(&instance, doc)
+                .map_err(|message| StartError::Settings(format!("{source}: {message}")))?;
         }
         instance.load_fixtures()?;
         let bind_to = format!("{}:{}", self.host, self.port);

@@ -104,10 +104,13 @@ impl Instance {
     /// Empties all state (resources, counters, registered credentials) and the journal; with
     /// `with_fixtures`, then loads the configured fixtures.
     pub fn reset(&self, with_fixtures: bool) -> Result<(), FixtureError> {
-        self.journal.clear();
         if with_fixtures {
-            self.load_fixtures()
+            // Load first: a failed load changes nothing, not even the journal.
+            self.load_fixtures()?;
+            self.journal.clear();
+            Ok(())
         } else {
+            self.journal.clear();
             let empty = state::prepare(self, &state::empty_document()).map_err(|source| {
                 FixtureError::Invalid {
                     file: "(empty state)".into(),

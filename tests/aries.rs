@@ -702,6 +702,13 @@ async fn lenient_auth_rows() {
         got.header("www-authenticate"),
         Some(r#"Basic realm="aries""#)
     );
+    // A bare Basic scheme is a malformed Basic credential: a Basic challenge.
+    let got = get(Some("Basic".into())).await;
+    got.assert_aries_error(401, "Unauthorized");
+    assert_eq!(
+        got.header("www-authenticate"),
+        Some(r#"Basic realm="aries""#)
+    );
     // Registered user, wrong password.
     let got = get(Some(basic("admin", "nope"))).await;
     got.assert_aries_error(401, "Unauthorized");

@@ -64,6 +64,10 @@ fn config_file_errors_name_the_file_and_key() {
     std::fs::write(&file, "port = 0\ncolour = 1\n").unwrap();
     let (_, err) = fails(&["--config", file.to_str().unwrap()], &[]);
     assert_one_line_error(&err, &["imgemu.toml: colour", "unknown key"]);
+    std::fs::write(&file, "port = 0\n[aries]\nturbo = true\n").unwrap();
+    let (code, err) = fails(&["--config", file.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(2));
+    assert_one_line_error(&err, &["imgemu.toml", "aries.turbo"]);
     std::fs::write(&file, "port = \n").unwrap();
     let (code, err) = fails(&["--config", file.to_str().unwrap()], &[]);
     assert_eq!(code, Some(2));

@@ -324,6 +324,28 @@ async fn state_documents_are_validated_all_or_nothing() {
             doc(vec![image(json!({"colour": "red"}))], Value::Null),
             "$.aries.tenants.t.images[0].colour",
         ),
+        (
+            doc(vec![image(json!({"name": "n".repeat(129)}))], Value::Null),
+            "$.aries.tenants.t.images[0].name",
+        ),
+        (
+            doc(vec![image(json!({"os_name": " "}))], Value::Null),
+            "$.aries.tenants.t.images[0].os_name",
+        ),
+        (
+            doc(
+                vec![image(json!({"description": "d".repeat(1025)}))],
+                Value::Null,
+            ),
+            "$.aries.tenants.t.images[0].description",
+        ),
+        (
+            doc(
+                vec![image(json!({"source_path": "relative.iso"}))],
+                Value::Null,
+            ),
+            "$.aries.tenants.t.images[0].source_path",
+        ),
         (doc(vec![image(json!({}))], json!(7)), "$.aries.next_id"),
     ];
     for (bad, path) in cases {
@@ -599,6 +621,18 @@ async fn admin_token_protects_the_control_plane() {
         ),
         200
     );
+    let lower = http
+        .get(&health)
+        .header("Authorization", "bearer s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(lower), 200, "the scheme is case-insensitive");
+    let refused = http.get(&health).send().await.unwrap();
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        "Bearer realm=\"imgemu\""
+    );
     // Vendor traffic is unaffected by the admin token.
     let image = http
         .get(format!("{}/aries/api/v1/image/1", emu.url()))
@@ -640,6 +674,34 @@ async fn fixtures_from_a_directory_and_their_errors() {
     let list: Value = got.json().await.unwrap();
     assert_eq!(list[0]["id"], 10);
     assert_eq!(list[0]["description"], "");
+    drop(emu);
+
+    // A reload that fails (a broken file appeared) changes nothing, not even the journal.
+    let emu = Emulator::builder()
+        .fixtures(Fixtures::Dir(dir.clone()))
+        .start()
+        .await
+        .unwrap();
+    std::fs::write(dir.join("c.json"), "not json").unwrap();
+    let client = Aries::new(&emu);
+    client
+        .raw(
+            Method::GET,
+            "/aries/api/v1/image/list",
+            Some("Bearer fx"),
+            None,
+        )
+        .await;
+    let got = client
+        .control(Method::POST, "/reset?fixtures=true", None)
+        .await;
+    assert_eq!(got.status, 400);
+    assert!(got.json()["error"].as_str().unwrap().contains("c.json"));
+    assert_eq!(emu.journal().count(&Query::all()), 1);
+    assert_eq!(
+        emu.state().export()["aries"]["tenants"]["fx-user"]["images"][0]["id"],
+        10
+    );
     drop(emu);
 
     std::fs::write(

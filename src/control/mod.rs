@@ -11,7 +11,7 @@ mod tasks;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http::header::{HeaderName, ALLOW, AUTHORIZATION};
+use http::header::{HeaderName, ALLOW, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -62,11 +62,17 @@ fn authorize(
             let sent = headers
                 .get(AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, credentials)| credentials.trim());
             if sent == Some(token.as_str()) {
                 Ok(())
             } else {
-                Err(error(StatusCode::UNAUTHORIZED, "the control plane needs Authorization: Bearer <admin token>"))
+                Err(error(
+                    StatusCode::UNAUTHORIZED,
+                    "the control plane needs Authorization: Bearer <admin token>",
+                )
+                .with_static_header(WWW_AUTHENTICATE, "Bearer realm=\"imgemu\""))
             }
         }
         None if peer.ip().is_loopback() => Ok(()),

@@ -59,7 +59,10 @@ pub(crate) fn parse(req: &Request) -> Presented {
         return malformed(false, "Authorization is not text");
     };
     let Some((scheme, rest)) = value.split_once(' ') else {
-        return malformed(false, "no credentials after the scheme");
+        return malformed(
+            value.eq_ignore_ascii_case("basic"),
+            "no credentials after the scheme",
+        );
     };
     let credentials = rest.trim_start_matches(' ');
     if credentials.is_empty() {
@@ -213,6 +216,15 @@ mod tests {
             parse(&request(&["Bearer a", "Bearer b"])),
             Presented::Malformed { .. }
         ));
+        for bare_basic in ["Basic", "basic   "] {
+            assert!(
+                matches!(
+                    parse(&request(&[bare_basic])),
+                    Presented::Malformed { basic: true, .. }
+                ),
+                "{bare_basic:?} is a malformed Basic credential"
+            );
+        }
         let long = format!("Bearer {}", "a".repeat(513));
         assert!(matches!(
             parse(&request(&[&long])),

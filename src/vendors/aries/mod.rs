@@ -1,5 +1,6 @@
 //! Aries v1 image API (`/aries/api/v1/image…`): routing, request ids, and the [`Vendor`]
-//! implementation. The behaviour contract is `docs/aries.md`.
+//! implementation. The behaviour contract is `shared/spec/aries.md`; the user guide, with every
+//! decision taken, is `docs/aries.md`.
 
 mod auth;
 mod error;

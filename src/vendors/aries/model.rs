@@ -8,6 +8,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::validate;
 use crate::clock::{format_seconds, parse_rfc3339};
 use crate::state::{from_value, StateError};
 
@@ -239,19 +240,23 @@ impl Store {
                         format!("duplicate ref {image_ref:?}"),
                     ));
                 }
-                if d.name.trim().is_empty() {
-                    return Err(StateError::new(at("name"), "must not be blank"));
+                // The API's own field rules, so no document holds a record the API would refuse.
+                let rules = [
+                    ("name", validate::check_name(&d.name)),
+                    ("os_type", validate::check_os_type(&d.os_type)),
+                    ("os_name", validate::check_os_name(&d.os_name)),
+                    ("description", validate::check_description(&d.description)),
+                ];
+                for (field, result) in rules {
+                    result.map_err(|f| StateError::new(at(field), f.cause))?;
                 }
+                validate::check_source_path(&d.source_path).map_err(|why| {
+                    StateError::new(at("source_path"), format!("source_path {why}"))
+                })?;
                 if images.id_of_name(&d.name).is_some() {
                     return Err(StateError::new(
                         at("name"),
                         format!("duplicate name {:?} in tenant {tenant:?}", d.name),
-                    ));
-                }
-                if d.os_type != "linux" && d.os_type != "windows" {
-                    return Err(StateError::new(
-                        at("os_type"),
-                        "expected \"linux\" or \"windows\"",
                     ));
                 }
                 let stamp = |field: &str, text: &str| {
