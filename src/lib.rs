@@ -35,6 +35,8 @@
 //!
 //! The code map is in `docs/ARCHITECTURE.md`; the control plane in `docs/control-plane.md`.
 
+#![deny(missing_docs)]
+
 pub mod auth;
 pub mod clock;
 pub mod config;
