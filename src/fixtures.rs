@@ -25,10 +25,13 @@ pub enum Fixtures {
 }
 
 /// The repository's `fixtures/` files, embedded at build time.
-const DEFAULT_FILES: &[(&str, &str)] = &[(
-    "fixtures/aries.json",
-    include_str!("../fixtures/aries.json"),
-)];
+const DEFAULT_FILES: &[(&str, &str)] = &[
+    (
+        "fixtures/aries.json",
+        include_str!("../fixtures/aries.json"),
+    ),
+    ("fixtures/jd.json", include_str!("../fixtures/jd.json")),
+];
 
 /// A fixture set that cannot be loaded; always names the file.
 #[derive(Debug, thiserror::Error)]

@@ -176,11 +176,11 @@ pub(crate) async fn handle(
     let ctx = instance.ctx();
     let mut operation = None;
     let mut tenant = None;
-    let answer = match vendor.classify(&request) {
+    let answer = match vendor.classify(&request, &ctx) {
         Err(reply) => Answer::noted(reply, "no route"),
         Ok(op) => {
             operation = Some(op);
-            match vendor.precheck(op, &request) {
+            match vendor.precheck(op, &request, &ctx) {
                 Err(answer) => answer,
                 Ok(()) => match vendor.authenticate(op, &request, &ctx) {
                     Err(answer) => answer,

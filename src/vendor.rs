@@ -128,11 +128,17 @@ pub trait Vendor: Send + Sync + 'static {
     /// Largest body accepted, bytes; the pipeline reads and discards up to 4× this before giving up.
     fn body_limit(&self) -> usize;
 
-    /// The operation name (journal, fault rules) or the vendor's "no such route" answer.
-    fn classify(&self, req: &Request) -> Result<&'static str, Reply>;
+    /// The operation name (journal, fault rules) or the vendor's "no such route" answer. `ctx` is
+    /// there for answers that report per-tenant state (JD's `remainTimes`).
+    fn classify(&self, req: &Request, ctx: &Ctx<'_>) -> Result<&'static str, Reply>;
 
     /// Checks before authentication (e.g. body size for vendors whose gateway checks it first).
-    fn precheck(&self, _operation: &'static str, _req: &Request) -> Result<(), Answer> {
+    fn precheck(
+        &self,
+        _operation: &'static str,
+        _req: &Request,
+        _ctx: &Ctx<'_>,
+    ) -> Result<(), Answer> {
         Ok(())
     }
 
@@ -237,7 +243,10 @@ impl Registry {
     /// A registry with every emulated vendor, each with fresh state.
     pub fn standard(seed: u64) -> Self {
         Registry {
-            vendors: vec![Arc::new(crate::vendors::aries::Aries::new(seed))],
+            vendors: vec![
+                Arc::new(crate::vendors::jd::Jd::new()),
+                Arc::new(crate::vendors::aries::Aries::new(seed)),
+            ],
         }
     }
 

@@ -158,7 +158,10 @@ fn route(
             _ => method_not_allowed("GET"),
         },
         ["tasks", id, action @ ("finish" | "fail")] => match *method {
-            Method::POST => tasks::force(instance, id, action, body),
+            Method::POST => {
+                let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+                tasks::force(instance, &id, action, body)
+            }
             _ => method_not_allowed("POST"),
         },
         ["faults"] => match *method {

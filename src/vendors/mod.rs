@@ -1,3 +1,4 @@
 //! The emulated vendors, one directory each.
 
 pub mod aries;
+pub mod jd;

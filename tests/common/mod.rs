@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: an in-process emulator on port 0 and a real HTTP client.
 #![allow(dead_code)]
 
+pub mod jd;
+
 use imgemu::{AuthMode, Emulator};
 use reqwest::{Client, Method, Response};
 use serde_json::Value;

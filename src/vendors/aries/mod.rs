@@ -99,7 +99,7 @@ impl Vendor for Aries {
         validate::BODY_LIMIT
     }
 
-    fn classify(&self, req: &Request) -> Result<&'static str, Reply> {
+    fn classify(&self, req: &Request, _ctx: &Ctx<'_>) -> Result<&'static str, Reply> {
         let Some(rest) = req.path.strip_prefix(BASE) else {
             return Err(error::page_not_found());
         };

@@ -1,0 +1,110 @@
+//! The JD envelope (spec §2.2): `{"code","charge","remainTimes","remainSeconds","msg","result"}`,
+//! the business results inside it (§2.3), and the request id (§2.4).
+
+use http::header::HeaderName;
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::codes::{Business, SystemCode, OK};
+use crate::reply::Reply;
+
+/// `Content-Type` of every JD response.
+pub(crate) const JSON: &str = "application/json;charset=UTF-8";
+
+/// The request-id header the official client reads.
+pub(crate) fn request_id_header() -> HeaderName {
+    HeaderName::from_static("x-jdcloud-request-id")
+}
+
+/// Which family an operation belongs to: it decides `status_code` vs `code` in results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// index, task, index_search, collection_list, image_delete, image_update, image_fetch.
+    General,
+    /// product_image_*.
+    Product,
+}
+
+impl Family {
+    /// The family of an operation name.
+    pub fn of(operation: &str) -> Family {
+        if operation.starts_with("product_image_") {
+            Family::Product
+        } else {
+            Family::General
+        }
+    }
+
+    /// The key that carries the business code.
+    pub fn code_key(self) -> &'static str {
+        match self {
+            Family::General => "status_code",
+            Family::Product => "code",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    code: &'static str,
+    charge: bool,
+    #[serde(rename = "remainTimes")]
+    remain_times: u64,
+    #[serde(rename = "remainSeconds")]
+    remain_seconds: i64,
+    msg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a Value>,
+}
+
+/// An envelope with HTTP `status`, system `code`, and an optional `result`.
+pub(crate) fn envelope(
+    status: StatusCode,
+    code: SystemCode,
+    remain_times: u64,
+    result: Option<&Value>,
+) -> Reply {
+    Reply::json_as(
+        status,
+        JSON,
+        &Envelope {
+            code: code.code,
+            charge: false,
+            remain_times,
+            remain_seconds: -1,
+            msg: code.msg,
+            result,
+        },
+    )
+}
+
+/// A system-level error (no `result`), HTTP 200.
+pub(crate) fn system_error(code: SystemCode, remain_times: u64) -> Reply {
+    envelope(StatusCode::OK, code, remain_times, None)
+}
+
+/// A successful business answer: `result` gets `status_code`/`code` 0 and `message` SUCCESS.
+pub(crate) fn success(family: Family, mut result: Value, remain_times: u64) -> Reply {
+    if let Value::Object(map) = &mut result {
+        map.insert(family.code_key().into(), json!(0));
+        map.insert("message".into(), json!("SUCCESS"));
+    }
+    envelope(StatusCode::OK, OK, remain_times, Some(&result))
+}
+
+/// A business error: a `10000` envelope whose result has only the code and its NAME.
+pub(crate) fn business_error(family: Family, code: Business, remain_times: u64) -> Reply {
+    let result = json!({ family.code_key(): code.code, "message": code.wire_name() });
+    envelope(StatusCode::OK, OK, remain_times, Some(&result))
+}
+
+/// A fresh request id: 32 characters of `[0-9a-z]`.
+pub(crate) fn new_request_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
