@@ -166,7 +166,7 @@ pub trait Vendor: Send + Sync + 'static {
     fn error_codes(&self) -> &'static [&'static str];
 
     /// Renders error `code` natively as a response to `req`, or `None` for an unknown code.
-    fn render_error(&self, code: &str, req: &Request) -> Option<Reply>;
+    fn render_error(&self, code: &str, req: &Request, ctx: &Ctx<'_>) -> Option<Reply>;
 
     /// The development credentials registered by default.
     fn builtin_credentials(&self) -> Vec<Credential>;

@@ -164,7 +164,7 @@ impl Vendor for Aries {
         ERROR_CODES
     }
 
-    fn render_error(&self, code: &str, req: &Request) -> Option<Reply> {
+    fn render_error(&self, code: &str, req: &Request, _ctx: &Ctx<'_>) -> Option<Reply> {
         AriesError::from_code(code).map(|e| e.reply(&req.request_id))
     }
 

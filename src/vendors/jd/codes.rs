@@ -128,6 +128,8 @@ macro_rules! business {
         )*
         /// Every business code, for fault rules.
         pub const BUSINESS_CODES: &[Business] = &[$($konst),*];
+        /// Every business code's number as text, for fault rules.
+        const BUSINESS_NUMBERS: &[&str] = &[$(stringify!($code)),*];
     };
 }
 
@@ -206,7 +208,49 @@ pub fn business_by_name(name: &str) -> Option<Business> {
         .find(|b| b.wire_name() == name || b.name == name || b.code.to_string() == name)
 }
 
+/// Every code a fault rule may name: system codes by number, business codes by NAME and by number.
+pub fn fault_code_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let system = SYSTEM_CODES.iter().filter(|s| *s != &OK).map(|s| s.code);
+        let names = BUSINESS_CODES.iter().map(|b| b.name);
+        system
+            .chain(names)
+            .chain(BUSINESS_NUMBERS.iter().copied())
+            .collect()
+    })
+}
+
 /// Looks a system code up by its code string.
 pub fn system_by_code(code: &str) -> Option<SystemCode> {
     SYSTEM_CODES.iter().copied().find(|s| s.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_rules_can_name_system_and_business_codes() {
+        let names = fault_code_names();
+        for code in [
+            "10043",
+            "11010",
+            "NO_RELATIVE_IMAGE",
+            "1031",
+            "INVALID_IMAGE_INFO",
+            "3015",
+        ] {
+            assert!(names.contains(&code), "{code}");
+        }
+        assert!(!names.contains(&"10000"));
+        assert_eq!(
+            business_by_name("3015").map(|b| b.wire_name()),
+            Some("INVALID_IMAGE_INFO")
+        );
+        assert_eq!(
+            business_by_name("NO_RELATIVE_IMAGE").map(|b| b.code),
+            Some(1031)
+        );
+    }
 }

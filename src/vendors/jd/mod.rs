@@ -345,25 +345,16 @@ impl Vendor for Jd {
     }
 
     fn error_codes(&self) -> &'static [&'static str] {
-        const NAMES: &[&str] = &[
-            "10001", "10003", "10004", "10010", "10020", "10030", "10040", "10041", "10042",
-            "10043", "10044", "10045", "10046", "10047", "10048", "10050", "10060", "11010",
-            "11030",
-        ];
-        NAMES
+        codes::fault_code_names()
     }
 
-    fn render_error(&self, code: &str, req: &Request) -> Option<Reply> {
+    fn render_error(&self, code: &str, req: &Request, ctx: &Ctx<'_>) -> Option<Reply> {
+        let remain = self.remaining_for(req, ctx);
         if let Some(system) = codes::system_by_code(code) {
-            let remain = self.remaining(
-                auth::access_key_hint(req).as_deref(),
-                OffsetDateTime::now_utc(),
-            );
             return Some(envelope::system_error(system, remain));
         }
         let business = codes::business_by_name(code)?;
         let operation = req.path.rsplit('/').next().unwrap_or("");
-        let remain = self.switches.read().daily_quota;
         Some(envelope::business_error(
             Family::of(operation),
             business,
