@@ -1664,6 +1664,11 @@ async fn qps_limit_per_emulator_second() {
         .settings()
         .apply(&json!({"jd": {"qps_limit": 0}}))
         .is_err());
+    // A refused document changes nothing, not even the switch listed before the bad one.
+    let both = json!({"jd": {"daily_quota": 7, "qps_limit": 0}});
+    assert!(emu.settings().apply(&both).is_err());
+    assert_eq!(emu.settings().view()["jd"]["daily_quota"], 5000);
+    assert_eq!(emu.settings().view()["jd"]["qps_limit"], 2);
     emu.settings()
         .apply(&json!({"jd": {"qps_limit": "off"}}))
         .unwrap();

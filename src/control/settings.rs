@@ -23,9 +23,8 @@ pub(crate) fn view(instance: &Instance) -> Value {
     Value::Object(out)
 }
 
-/// Applies a partial settings document. Vendor switches may be given as a table
-/// (`{"jd":{"daily_quota":5}}`) or with a dotted key (`{"jd.daily_quota":5}`). The cross-vendor keys
-/// are validated before anything changes.
+/// Applies a partial settings document, all or nothing. Vendor switches may be given as a table
+/// (`{"jd":{"daily_quota":5}}`) or with a dotted key (`{"jd.daily_quota":5}`).
 pub(crate) fn apply(instance: &Instance, doc: &Value) -> Result<(), String> {
     let obj = doc.as_object().ok_or("settings must be a JSON object")?;
     let mut auth = None;
@@ -77,9 +76,24 @@ pub(crate) fn apply(instance: &Instance, doc: &Value) -> Result<(), String> {
             }
         }
     }
-    for (vendor, key, value) in switches {
-        if let Some(v) = instance.registry().by_name(vendor) {
-            v.set_switch(&key, value)?;
+    // All or nothing: remember every switch of the vendors touched, and put them back on error.
+    let touched: Vec<_> = instance
+        .registry()
+        .iter()
+        .filter(|v| switches.iter().any(|(name, _, _)| *name == v.name()))
+        .map(|v| (v.clone(), v.switches()))
+        .collect();
+    for (vendor, key, value) in &switches {
+        let Some(v) = instance.registry().by_name(vendor) else {
+            continue;
+        };
+        if let Err(message) = v.set_switch(key, value) {
+            for (v, before) in &touched {
+                for (key, value) in before {
+                    let _ = v.set_switch(key, value);
+                }
+            }
+            return Err(message);
         }
     }
     instance.settings().update(|s| {
