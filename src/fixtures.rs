@@ -27,6 +27,10 @@ pub enum Fixtures {
 /// The repository's `fixtures/` files, embedded at build time.
 const DEFAULT_FILES: &[(&str, &str)] = &[
     (
+        "fixtures/aliyun.json",
+        include_str!("../fixtures/aliyun.json"),
+    ),
+    (
         "fixtures/aries.json",
         include_str!("../fixtures/aries.json"),
     ),

@@ -245,6 +245,7 @@ impl Registry {
         Registry {
             vendors: vec![
                 Arc::new(crate::vendors::jd::Jd::new()),
+                Arc::new(crate::vendors::aliyun::Aliyun::new()),
                 Arc::new(crate::vendors::aries::Aries::new(seed)),
             ],
         }

@@ -1,4 +1,5 @@
 //! The emulated vendors, one directory each.
 
+pub mod aliyun;
 pub mod aries;
 pub mod jd;

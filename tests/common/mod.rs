@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: an in-process emulator on port 0 and a real HTTP client.
 #![allow(dead_code)]
 
+pub mod aliyun;
 pub mod jd;
 
 use imgemu::{AuthMode, Emulator};
