@@ -56,6 +56,7 @@ pub mod server;
 pub mod settings;
 pub mod similarity;
 pub mod state;
+pub mod tenants;
 pub mod vendor;
 pub mod vendors;
 

@@ -1042,3 +1042,95 @@ async fn aliyun_state_round_trips() {
         "$.aliyun.tenants.imgemu-dev-ak.instances[0].Images[0].PicContent"
     );
 }
+
+#[tokio::test]
+async fn awkward_values_survive_both_signature_styles() {
+    let emu = emulator(AuthMode::Strict).await;
+    emu.settings().set_quotas(false);
+    let ali = AliClient::dev(&emu);
+    let awkward = "a b*c~d/é+=&中";
+    let read = || async {
+        ok(&ali
+            .on_demo(
+                "CheckImageExists",
+                &[("ProductId", "2092061_1"), ("PicName", "namexxx.jpg")],
+            )
+            .await)["Auctions"]
+            .clone()
+    };
+    // V3: one value in the form body, one in the query (as tea-openapi places StrAttr3).
+    let query = form(&[("StrAttr3", awkward)]);
+    let body = form(&[
+        ("InstanceName", "demoinstance1"),
+        ("ProductId", "2092061_1"),
+        ("PicName", "namexxx.jpg"),
+        ("StrAttr", awkward),
+    ]);
+    let h = ali.v3_headers("UpdateImage", Some(&query), body.as_bytes());
+    ok(&ali.send(Some(&query), body.as_bytes(), &h).await);
+    let auctions = read().await;
+    assert_eq!(
+        (auctions["StrAttr"].as_str(), auctions["StrAttr3"].as_str()),
+        (Some(awkward), Some(awkward))
+    );
+    // V2 with the parameters in the form body.
+    ok(&ali
+        .v2(
+            "UpdateImage",
+            &[
+                ("InstanceName", "demoinstance1"),
+                ("ProductId", "2092061_1"),
+                ("PicName", "namexxx.jpg"),
+                ("StrAttr2", awkward),
+            ],
+        )
+        .await);
+    assert_eq!(read().await["StrAttr2"], awkward);
+    // V2 the legacy way: everything in the query, spaces as %20, on a POST with no body.
+    let mut params: Vec<(String, String)> = [
+        ("Action", "UpdateImage"),
+        ("Version", "2020-12-14"),
+        ("Format", "JSON"),
+        ("RegionId", "ap-southeast-1"),
+        ("SignatureType", ""),
+        ("AccessKeyId", "imgemu-dev-ak"),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("InstanceName", "demoinstance1"),
+        ("ProductId", "2092061_1"),
+        ("PicName", "namexxx.jpg"),
+        ("StrAttr4", awkward),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    params.push(("SignatureNonce".into(), uuid::Uuid::new_v4().to_string()));
+    params.push(("Timestamp".into(), acs_date(emu.clock().now())));
+    let signature = imgemu::vendors::aliyun::sign::sign_v2("POST", &params, "imgemu-dev-sk");
+    params.push(("Signature".into(), signature));
+    const RFC3986: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, RFC3986),
+                percent_encoding::utf8_percent_encode(v, RFC3986)
+            )
+        })
+        .collect();
+    let got = Got::from(
+        reqwest::Client::new()
+            .post(format!("{}/?{}", emu.url(), query.join("&")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    ok(&got);
+    assert_eq!(read().await["StrAttr4"], awkward);
+}

@@ -14,12 +14,10 @@ pub mod sign;
 mod write;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use http::header::HeaderName;
 use http::{HeaderMap, Method, StatusCode};
-use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -29,6 +27,7 @@ use crate::quota::SlidingWindows;
 use crate::replay::NonceCache;
 use crate::reply::Reply;
 use crate::state::StateError;
+use crate::tenants::TenantMap;
 use crate::vendor::{Answer, Ctx, PreparedState, Request, Vendor};
 use errors::AliError;
 use model::{Instance, InstanceInfo, TenantState};
@@ -71,7 +70,7 @@ pub const OPERATIONS: &[&str] = &[
 
 /// The Alibaba vendor and its state.
 pub struct Aliyun {
-    tenants: RwLock<BTreeMap<String, Arc<Mutex<TenantState>>>>,
+    tenants: TenantMap<TenantState>,
     windows: SlidingWindows,
     nonces: NonceCache,
 }
@@ -140,21 +139,10 @@ impl Aliyun {
     /// An Alibaba vendor with no instances.
     pub fn new() -> Self {
         Aliyun {
-            tenants: RwLock::new(BTreeMap::new()),
+            tenants: TenantMap::default(),
             windows: SlidingWindows::default(),
             nonces: NonceCache::new(time::Duration::seconds(auth::WINDOW_S)),
         }
-    }
-
-    fn tenant(&self, tenant: &str) -> Arc<Mutex<TenantState>> {
-        if let Some(state) = self.tenants.read().get(tenant) {
-            return state.clone();
-        }
-        self.tenants
-            .write()
-            .entry(tenant.to_string())
-            .or_default()
-            .clone()
     }
 
     /// Steps 3–11 of spec §2.4.
@@ -189,7 +177,7 @@ impl Aliyun {
         let name = params
             .text("InstanceName")
             .ok_or_else(|| AliError::new("MissingInstanceName", "InstanceName missing"))?;
-        let shared = self.tenant(tenant);
+        let shared = self.tenants.get_or_create(tenant);
         let mut state = shared.lock();
         let instance = state
             .instance_mut(name)
@@ -244,7 +232,7 @@ impl Aliyun {
         if request.tenant.is_empty() {
             return error(StatusCode::BAD_REQUEST, "tenant: must not be empty".into());
         }
-        let shared = self.tenant(&request.tenant);
+        let shared = self.tenants.get_or_create(&request.tenant);
         let mut state = shared.lock();
         if state.instance(&info.name).is_some() {
             return error(
@@ -407,10 +395,8 @@ impl Vendor for Aliyun {
     }
 
     fn export_state(&self) -> Value {
-        let tenants = self.tenants.read();
-        let copies: Vec<(&String, TenantState)> =
-            tenants.iter().map(|(k, v)| (k, v.lock().clone())).collect();
-        model::export(copies.iter().map(|(k, v)| (*k, v)))
+        let copies = self.tenants.snapshot();
+        model::export(copies.iter().map(|(name, state)| (name, state)))
     }
 
     fn prepare_state(&self, member: Option<&Value>) -> Result<PreparedState, StateError> {
@@ -419,10 +405,7 @@ impl Vendor for Aliyun {
 
     fn install_state(&self, prepared: PreparedState) {
         if let Ok(tenants) = prepared.downcast::<BTreeMap<String, TenantState>>() {
-            *self.tenants.write() = tenants
-                .into_iter()
-                .map(|(k, v)| (k, Arc::new(Mutex::new(v))))
-                .collect();
+            self.tenants.replace(*tenants);
             self.windows.clear();
         }
     }

@@ -16,11 +16,10 @@ mod snapshot;
 mod tasks;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use http::header::{HeaderName, ALLOW};
 use http::{HeaderMap, Method, StatusCode};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
@@ -33,6 +32,7 @@ use crate::quota::QpsWindows;
 use crate::replay::NonceCache;
 use crate::reply::Reply;
 use crate::state::StateError;
+use crate::tenants::TenantMap;
 use crate::vendor::{Answer, Ctx, ForcedOutcome, PreparedState, Request, Vendor};
 use envelope::Family;
 use model::{Quota, TaskFault, TaskState, TenantState};
@@ -108,7 +108,7 @@ pub(crate) struct OpCtx<'a> {
 
 /// The JD vendor and its state.
 pub struct Jd {
-    tenants: RwLock<BTreeMap<String, Arc<Mutex<TenantState>>>>,
+    tenants: TenantMap<TenantState>,
     switches: RwLock<Switches>,
     qps: QpsWindows,
     nonces: NonceCache,
@@ -129,29 +129,18 @@ impl Jd {
     /// A JD vendor with empty state and default switches.
     pub fn new() -> Self {
         Jd {
-            tenants: RwLock::new(BTreeMap::new()),
+            tenants: TenantMap::default(),
             switches: RwLock::new(Switches::default()),
             qps: QpsWindows::default(),
             nonces: NonceCache::new(time::Duration::seconds(600)),
         }
     }
 
-    fn tenant(&self, tenant: &str) -> Arc<Mutex<TenantState>> {
-        if let Some(state) = self.tenants.read().get(tenant) {
-            return state.clone();
-        }
-        self.tenants
-            .write()
-            .entry(tenant.to_string())
-            .or_default()
-            .clone()
-    }
-
     /// Calls left today for a tenant, without counting one.
     fn remaining(&self, tenant: Option<&str>, now: OffsetDateTime) -> u64 {
         let quota = self.switches.read().daily_quota;
         let Some(tenant) = tenant else { return quota };
-        let Some(state) = self.tenants.read().get(tenant).cloned() else {
+        let Some(state) = self.tenants.get(tenant) else {
             return quota;
         };
         let state = state.lock();
@@ -177,7 +166,7 @@ impl Jd {
         let now = ctx.clock.now();
         let switches = *self.switches.read();
         let quotas = ctx.settings.quotas;
-        let shared = self.tenant(tenant);
+        let shared = self.tenants.get_or_create(tenant);
         let mut state = shared.lock();
         tasks::finish_due(&mut state, now);
         let today = quota_day(now);
@@ -389,10 +378,8 @@ impl Vendor for Jd {
     }
 
     fn export_state(&self) -> Value {
-        let tenants = self.tenants.read();
-        let copies: Vec<(&String, TenantState)> =
-            tenants.iter().map(|(k, v)| (k, v.lock().clone())).collect();
-        snapshot::export(copies.into_iter())
+        let copies = self.tenants.snapshot();
+        snapshot::export(copies.iter().map(|(name, state)| (name, state)))
     }
 
     fn prepare_state(&self, member: Option<&Value>) -> Result<PreparedState, StateError> {
@@ -401,27 +388,17 @@ impl Vendor for Jd {
 
     fn install_state(&self, prepared: PreparedState) {
         if let Ok(tenants) = prepared.downcast::<BTreeMap<String, TenantState>>() {
-            *self.tenants.write() = tenants
-                .into_iter()
-                .map(|(k, v)| (k, Arc::new(Mutex::new(v))))
-                .collect();
+            self.tenants.replace(*tenants);
             self.qps.clear();
         }
     }
 
     fn tasks(&self, _ctx: &Ctx<'_>) -> Vec<Value> {
-        let tenants = self.tenants.read();
-        tenants
-            .iter()
-            .flat_map(|(name, state)| {
-                let state = state.lock();
-                state
-                    .tasks
-                    .values()
-                    .map(|t| tasks::view(name, t))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        let mut views = Vec::new();
+        self.tenants.for_each(|name, state| {
+            views.extend(state.tasks.values().map(|t| tasks::view(name, t)))
+        });
+        views
     }
 
     fn force_task(
@@ -430,12 +407,8 @@ impl Vendor for Jd {
         outcome: &ForcedOutcome,
         _ctx: &Ctx<'_>,
     ) -> Option<Result<Value, String>> {
-        let tenants = self.tenants.read();
-        for (name, shared) in tenants.iter() {
-            let mut state = shared.lock();
-            let Some(task) = state.tasks.get_mut(id) else {
-                continue;
-            };
+        self.tenants.find_map(|name, state| {
+            let task = state.tasks.get_mut(id)?;
             if matches!(task.state, TaskState::Finished { .. }) {
                 return Some(Err(format!("task {id:?} is already FINISHED")));
             }
@@ -449,10 +422,9 @@ impl Vendor for Jd {
                         .unwrap_or_else(|| tasks::default_fail_message(family).to_string()),
                 ),
             };
-            tasks::finish(&mut state, id, fail);
-            return state.tasks.get(id).map(|t| Ok(tasks::view(name, t)));
-        }
-        None
+            tasks::finish(state, id, fail);
+            state.tasks.get(id).map(|t| Ok(tasks::view(name, t)))
+        })
     }
 
     fn switches(&self) -> Map<String, Value> {

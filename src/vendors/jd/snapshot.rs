@@ -241,7 +241,7 @@ fn task_doc(task: &Task) -> TaskDoc {
 }
 
 /// The `jd` member for these tenants.
-pub(crate) fn export<'a>(tenants: impl Iterator<Item = (&'a String, TenantState)>) -> Value {
+pub(crate) fn export<'a>(tenants: impl Iterator<Item = (&'a String, &'a TenantState)>) -> Value {
     let doc = JdDoc {
         tenants: tenants
             .map(|(name, t)| {
