@@ -874,6 +874,12 @@ async fn lenient_auth_and_legacy_signatures() {
         400,
         "InvalidInstance",
     );
+    assert!(
+        emu.state().export()["aliyun"]["tenants"]
+            .get("stranger")
+            .is_none(),
+        "a lookup creates no tenant"
+    );
     // Another algorithm.
     let body = form(&[("InstanceName", "demoinstance1")]);
     let mut h = ali.v3_headers("Detail", None, body.as_bytes());

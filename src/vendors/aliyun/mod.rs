@@ -177,17 +177,19 @@ impl Aliyun {
         let name = params
             .text("InstanceName")
             .ok_or_else(|| AliError::new("MissingInstanceName", "InstanceName missing"))?;
-        let shared = self.tenants.get_or_create(tenant);
+        let unknown = || {
+            AliError::new(
+                "InvalidInstance",
+                format!("no instance {name:?} for this tenant"),
+            )
+        };
+        // A lookup never creates tenant state: only instances (control plane, documents) do.
+        let shared = self.tenants.get(tenant).ok_or_else(unknown)?;
         let mut state = shared.lock();
         let instance = state
             .instance_mut(name)
             .filter(|_| name.chars().count() <= 20)
-            .ok_or_else(|| {
-                AliError::new(
-                    "InvalidInstance",
-                    format!("no instance {name:?} for this tenant"),
-                )
-            })?;
+            .ok_or_else(unknown)?;
         if action != "Detail" && instance.info.status == "unavailable" {
             return Err(AliError::new("InstanceStatusError", "instance unavailable"));
         }
