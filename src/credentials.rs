@@ -37,11 +37,15 @@ pub struct Credential {
 impl Credential {
     /// The identity this credential is registered under: a later registration with the same
     /// vendor and identity replaces an earlier one.
-    fn identity(&self) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+    /// An access key registered for another project gains that project (Huawei), so the project
+    /// is part of an access key's identity; a token is bound to one project, so it is not.
+    fn identity(&self) -> (&str, Option<&str>, Option<&str>, Option<&str>, Option<&str>) {
         let user_if_password = self.password.as_ref().and(self.user.as_deref());
+        let project_if_key = self.access_key.as_ref().and(self.project_id.as_deref());
         (
             &self.vendor,
             self.access_key.as_deref(),
+            project_if_key,
             self.token.as_deref(),
             user_if_password,
         )
@@ -100,6 +104,18 @@ impl Credentials {
             .chain(self.builtin.iter())
             .find(|c| c.vendor == vendor && pred(c))
             .cloned()
+    }
+
+    /// Every credential of `vendor` satisfying `pred`: built-ins first, then registered ones in
+    /// registration order.
+    pub fn all(&self, vendor: &str, pred: impl Fn(&Credential) -> bool) -> Vec<Credential> {
+        let registered = self.registered.read();
+        self.builtin
+            .iter()
+            .chain(registered.iter())
+            .filter(|c| c.vendor == vendor && pred(c))
+            .cloned()
+            .collect()
     }
 
     /// The credential holding access key `ak` for `vendor`.

@@ -31,6 +31,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../fixtures/aliyun.json"),
     ),
     (
+        "fixtures/huawei.json",
+        include_str!("../fixtures/huawei.json"),
+    ),
+    (
         "fixtures/aries.json",
         include_str!("../fixtures/aries.json"),
     ),

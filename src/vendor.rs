@@ -246,6 +246,7 @@ impl Registry {
             vendors: vec![
                 Arc::new(crate::vendors::jd::Jd::new()),
                 Arc::new(crate::vendors::aliyun::Aliyun::new()),
+                Arc::new(crate::vendors::huawei::Huawei::new()),
                 Arc::new(crate::vendors::aries::Aries::new(seed)),
             ],
         }

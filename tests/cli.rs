@@ -124,7 +124,7 @@ fn terminate(child: &mut std::process::Child) -> Option<i32> {
 fn serves_with_default_fixtures_and_exits_0_on_sigterm() {
     let (mut child, url, line) = start(&["--port", "0"]);
     assert!(
-        line.contains("vendors=jd,aliyun,aries") && line.contains("auth=lenient"),
+        line.contains("vendors=jd,aliyun,huawei,aries") && line.contains("auth=lenient"),
         "{line}"
     );
     let http = reqwest::blocking::Client::new();

@@ -469,7 +469,7 @@ async fn settings_change_behaviour_at_run_time() {
     let got = aries.control(Method::GET, "/settings", None).await.json();
     assert_eq!(
         got,
-        json!({"auth": "lenient", "transition": "polls:1", "quotas": "on", "aliyun": {}, "aries": {}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings"}})
+        json!({"auth": "lenient", "transition": "polls:1", "quotas": "on", "aliyun": {}, "aries": {}, "huawei": {}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings"}})
     );
     assert_eq!(
         aries
@@ -492,7 +492,7 @@ async fn settings_change_behaviour_at_run_time() {
         .await;
     assert_eq!(
         got.json(),
-        json!({"auth": "strict", "transition": "time:5s", "quotas": "off", "aliyun": {}, "aries": {}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings"}})
+        json!({"auth": "strict", "transition": "time:5s", "quotas": "off", "aliyun": {}, "aries": {}, "huawei": {}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings"}})
     );
     assert_eq!(
         aries
@@ -536,7 +536,7 @@ async fn control_plane_routes() {
     assert_eq!(health.status, 200);
     let body = health.json();
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["vendors"], json!(["jd", "aliyun", "aries"]));
+    assert_eq!(body["vendors"], json!(["jd", "aliyun", "huawei", "aries"]));
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert!(body["uptime_s"].is_u64());
     assert!(health.header("x-request-id").is_some());

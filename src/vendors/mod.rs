@@ -2,4 +2,5 @@
 
 pub mod aliyun;
 pub mod aries;
+pub mod huawei;
 pub mod jd;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod aliyun;
+pub mod huawei;
 pub mod jd;
 
 use imgemu::{AuthMode, Emulator};

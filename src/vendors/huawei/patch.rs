@@ -1,0 +1,183 @@
+//! UpdateImage's JSON patch (spec §3.1): the whole array is checked for syntax first, then every
+//! operation is applied in order to a working copy of the image with RFC 6902 member semantics;
+//! the image changes only if every operation and the final checks pass.
+
+use serde_json::{json, Value};
+
+use super::error::ImsError;
+use super::model::Image;
+use super::rules;
+
+/// Most custom attributes on one image.
+pub(crate) const MAX_CUSTOM: usize = 128;
+
+/// One checked operation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Op {
+    Add(String, Value),
+    Replace(String, Value),
+    Remove(String),
+}
+
+fn syntax(cause: &str) -> ImsError {
+    ImsError::new("IMG.0001", cause.to_string())
+}
+
+/// Step 2 and 3: the body must be a non-empty JSON array of well-formed operations.
+pub(crate) fn parse(body: &[u8]) -> Result<Vec<Op>, ImsError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ImsError::new("IMG.0007", "empty body"));
+    }
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| syntax(&format!("invalid JSON: {e}")))?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| syntax("the body is not a JSON array"))?;
+    if items.is_empty() {
+        return Err(ImsError::new("IMG.0007", "empty operation list"));
+    }
+    items.iter().map(parse_op).collect()
+}
+
+fn parse_op(item: &Value) -> Result<Op, ImsError> {
+    let obj = item
+        .as_object()
+        .ok_or_else(|| syntax("an operation is not an object"))?;
+    let op = obj
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| syntax("op missing"))?;
+    let path = obj
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| syntax("path missing or not a string"))?;
+    let name = path
+        .strip_prefix('/')
+        .filter(|n| !n.is_empty() && !n.contains(['/', '~']))
+        .ok_or_else(|| syntax(&format!("bad path {path:?}")))?
+        .to_string();
+    let value = || match obj.get("value") {
+        None | Some(Value::Null) | Some(Value::Array(_)) | Some(Value::Object(_)) => Err(syntax(
+            &format!("{op} {path} needs a string, number or boolean value"),
+        )),
+        Some(v) => Ok(v.clone()),
+    };
+    match op {
+        "add" => Ok(Op::Add(name, value()?)),
+        "replace" => Ok(Op::Replace(name, value()?)),
+        "remove" => Ok(Op::Remove(name)),
+        other => Err(syntax(&format!("unknown op {other:?}"))),
+    }
+}
+
+/// Whether `name` is a custom extension attribute (not a table or read-only attribute).
+fn is_custom(name: &str) -> bool {
+    rules::coerce(name, &json!("")).is_none()
+        && !rules::is_read_only(name)
+        && rules::is_custom_name(name)
+}
+
+/// The stored value of `name` for `value` (step 5a–b).
+fn stored_value(name: &str, value: &Value) -> Result<Value, ImsError> {
+    if rules::is_read_only(name) {
+        return Err(ImsError::new("IMG.0161", format!("{name} is read-only")));
+    }
+    match rules::coerce(name, value) {
+        Some(result) => result,
+        None if rules::is_custom_name(name) => rules::coerce_custom(value),
+        None => Err(syntax(&format!("{name:?} is not a valid attribute name"))),
+    }
+}
+
+/// Steps 5–6 on a copy of `image`; returns the patched copy.
+pub(crate) fn apply(image: &Image, ops: &[Op]) -> Result<Image, ImsError> {
+    let mut work = image.clone();
+    for op in ops {
+        match op {
+            Op::Add(name, value) => {
+                let stored = stored_value(name, value)?;
+                work.insert(name.clone(), stored);
+            }
+            Op::Replace(name, value) => {
+                let stored = stored_value(name, value)?;
+                if !work.contains_key(name) {
+                    return Err(ImsError::new(
+                        "IMG.0035",
+                        format!("replace of absent {name}"),
+                    ));
+                }
+                work.insert(name.clone(), stored);
+            }
+            Op::Remove(name) => {
+                if rules::is_read_only(name) || name == "name" || name == "min_ram" {
+                    return Err(ImsError::new(
+                        "IMG.0161",
+                        format!("{name} cannot be removed"),
+                    ));
+                }
+                if rules::coerce(name, &json!("")).is_none() && !rules::is_custom_name(name) {
+                    return Err(syntax(&format!("{name:?} is not a valid attribute name")));
+                }
+                if work.remove(name).is_none() {
+                    return Err(ImsError::new(
+                        "IMG.0035",
+                        format!("remove of absent {name}"),
+                    ));
+                }
+            }
+        }
+    }
+    let ram = |key: &str| match work.get(key) {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse::<u64>().ok(),
+        _ => None,
+    };
+    if let (Some(max), Some(min)) = (ram("max_ram"), ram("min_ram")) {
+        if min > max {
+            return Err(ImsError::new(
+                "IMG.0055",
+                format!("min_ram {min} > max_ram {max}"),
+            ));
+        }
+    }
+    if work.keys().filter(|k| is_custom(k)).count() > MAX_CUSTOM {
+        return Err(syntax("more than 128 custom attributes"));
+    }
+    Ok(work)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_come_before_anything_else() {
+        assert_eq!(parse(b"").unwrap_err().code, "IMG.0007");
+        assert_eq!(parse(b" []").unwrap_err().code, "IMG.0007");
+        for bad in [
+            &b"{"[..],
+            b"{}",
+            b"[1]",
+            br#"[{"path":"/name","value":"x"}]"#,
+            br#"[{"op":"move","path":"/name","value":"x"}]"#,
+            br#"[{"op":"add","path":"name","value":"x"}]"#,
+            br#"[{"op":"add","path":"/","value":"x"}]"#,
+            br#"[{"op":"add","path":"/a/b","value":"x"}]"#,
+            br#"[{"op":"add","path":"/a~1","value":"x"}]"#,
+            br#"[{"op":"add","path":"/name"}]"#,
+            br#"[{"op":"replace","path":"/name","value":null}]"#,
+            br#"[{"op":"add","path":"/name","value":{}}]"#,
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err().code,
+                "IMG.0001",
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(
+            parse(br#"[{"op":"remove","path":"/x"}]"#).unwrap(),
+            vec![Op::Remove("x".into())]
+        );
+    }
+}
