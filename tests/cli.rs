@@ -88,15 +88,41 @@ fn config_file_errors_name_the_file_and_key() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A child process that is killed if a test panics before terminating it.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
 /// Starts the binary, returns the child and its base URL from the ready line.
-fn start(args: &[&str]) -> (std::process::Child, String, String) {
-    let mut child = Command::new(BIN)
+fn start(args: &[&str]) -> (Running, String, String) {
+    let child = Command::new(BIN)
         .args(args)
         .env("IMGEMU_LOG_LEVEL", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
+    let mut child = Running(child);
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     BufReader::new(stdout)
@@ -110,7 +136,7 @@ fn start(args: &[&str]) -> (std::process::Child, String, String) {
     (child, url, line)
 }
 
-fn terminate(child: &mut std::process::Child) -> Option<i32> {
+fn terminate(child: &mut Running) -> Option<i32> {
     let pid = child.id().to_string();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
