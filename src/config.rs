@@ -76,6 +76,8 @@ pub struct RawConfig {
     pub log_level: Option<Raw>,
     /// `admin_token`
     pub admin_token: Option<Raw>,
+    /// `faults`: a JSON file of fault rules loaded at start
+    pub faults: Option<Raw>,
     /// Vendor tables (`[jd]`, `[aries]`, ...), as JSON.
     pub vendors: Map<String, Value>,
     /// The file vendor tables came from, for error messages.
@@ -115,6 +117,8 @@ pub struct Config {
     pub log_level: String,
     /// Control-plane token.
     pub admin_token: Option<String>,
+    /// Fault rules file loaded at start.
+    pub faults: Option<PathBuf>,
     /// Vendor switches (`{"jd":{..}}`).
     pub vendors: Map<String, Value>,
     /// The config file the vendor switches came from, for error messages.
@@ -122,7 +126,7 @@ pub struct Config {
 }
 
 const TOP_LEVEL_KEYS: &str =
-    "host, port, fixtures, auth, transition, seed, quotas, log_format, log_level, admin_token or a vendor table";
+    "host, port, fixtures, auth, transition, seed, quotas, log_format, log_level, admin_token, faults or a vendor table";
 
 impl RawConfig {
     /// Reads a TOML config file.
@@ -170,6 +174,7 @@ impl RawConfig {
                 "log_format" => &mut raw.log_format,
                 "log_level" => &mut raw.log_level,
                 "admin_token" => &mut raw.admin_token,
+                "faults" => &mut raw.faults,
                 _ => {
                     let toml::Value::Table(vendor_table) = &value else {
                         return Err(ConfigError::new(
@@ -203,7 +208,8 @@ impl RawConfig {
             quotas,
             log_format,
             log_level,
-            admin_token
+            admin_token,
+            faults
         );
         if !over.vendors.is_empty() {
             self.vendors.extend(over.vendors);
@@ -281,7 +287,17 @@ impl RawConfig {
                 Ok(Some(v.to_string()))
             }
         })?;
+        let faults = parse(&self.faults, None, |v| {
+            if Path::new(v).is_file() {
+                Ok(Some(PathBuf::from(v)))
+            } else {
+                Err(format!(
+                    "{v:?} is not a file; expected a JSON file of fault rules"
+                ))
+            }
+        })?;
         Ok(Config {
+            faults,
             host,
             port,
             fixtures,
@@ -311,6 +327,9 @@ impl Config {
             .quotas(self.quotas);
         if let Some(token) = &self.admin_token {
             builder = builder.admin_token(token.clone());
+        }
+        if let Some(path) = &self.faults {
+            builder = builder.faults_file(path.clone());
         }
         if !self.vendors.is_empty() {
             let source = self.vendors_source.as_deref().unwrap_or("config");

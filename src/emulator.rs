@@ -5,6 +5,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::ops::Deref;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -17,6 +18,8 @@ use tokio::task::JoinHandle;
 use crate::auth::AuthMode;
 use crate::clock::{Clock, MANUAL_EPOCH};
 use crate::credentials::{Credential, Credentials};
+use crate::faults::rule::parse_rules;
+use crate::faults::{FaultError, FaultRule};
 use crate::fixtures::{FixtureError, Fixtures};
 use crate::instance::Instance;
 use crate::journal::{Journal, DEFAULT_CAPACITY};
@@ -40,6 +43,9 @@ pub enum StartError {
     /// The fixtures could not be loaded.
     #[error("fixtures: {0}")]
     Fixtures(#[from] FixtureError),
+    /// The fault rules given at start were refused (the message names the file and the field).
+    #[error("faults: {0}")]
+    Faults(String),
     /// A vendor setting was refused (the message names where it came from).
     #[error("{0}")]
     Settings(String),
@@ -71,6 +77,8 @@ pub struct EmulatorBuilder {
     journal_capacity: usize,
     limits: ServerLimits,
     vendor_settings: Option<(Value, String)>,
+    fault_rules: Vec<FaultRule>,
+    faults_file: Option<PathBuf>,
 }
 
 impl Default for EmulatorBuilder {
@@ -86,6 +94,8 @@ impl Default for EmulatorBuilder {
             journal_capacity: DEFAULT_CAPACITY,
             limits: ServerLimits::default(),
             vendor_settings: None,
+            fault_rules: Vec::new(),
+            faults_file: None,
         }
     }
 }
@@ -157,6 +167,18 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Fault rules in force from the start (DESIGN §6).
+    pub fn fault(mut self, rule: FaultRule) -> Self {
+        self.fault_rules.push(rule);
+        self
+    }
+
+    /// A JSON file of fault rules (one rule or an array) loaded at start, as `--faults FILE`.
+    pub fn faults_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.faults_file = Some(path.into());
+        self
+    }
+
     /// Binds, loads fixtures and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<Emulator, StartError> {
         let clock = match self.clock {
@@ -175,6 +197,7 @@ impl EmulatorBuilder {
                 .map_err(|message| StartError::Settings(format!("{source}: {message}")))?;
         }
         instance.load_fixtures()?;
+        load_faults(&instance, self.fault_rules, self.faults_file.as_deref())?;
         let bind_to = format!("{}:{}", self.host, self.port);
         let listener = TcpListener::bind(&bind_to)
             .await
@@ -225,6 +248,36 @@ impl EmulatorBuilder {
             runtime: Some(runtime),
         })
     }
+}
+
+/// Adds the builder's rules and the rules file to a new instance.
+fn load_faults(
+    instance: &Instance,
+    rules: Vec<FaultRule>,
+    file: Option<&std::path::Path>,
+) -> Result<(), StartError> {
+    for rule in &rules {
+        rule.validate(instance.registry())
+            .map_err(|e| StartError::Faults(e.to_string()))?;
+    }
+    instance
+        .faults()
+        .add(rules)
+        .map_err(|e| StartError::Faults(e.to_string()))?;
+    if let Some(path) = file {
+        let name = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StartError::Faults(format!("{name}: {e}")))?;
+        let doc: Value = serde_json::from_str(&text)
+            .map_err(|e| StartError::Faults(format!("{name}: invalid JSON: {e}")))?;
+        let rules = parse_rules(&doc, instance.registry())
+            .map_err(|e| StartError::Faults(format!("{name}: {e}")))?;
+        instance
+            .faults()
+            .add(rules)
+            .map_err(|e| StartError::Faults(format!("{name}: {e}")))?;
+    }
+    Ok(())
 }
 
 /// A running emulator. Dropping it stops the server and frees the port at once; in-flight requests
@@ -292,6 +345,13 @@ impl Emulator {
         self.instance.credentials()
     }
 
+    /// Fault rules; the twin of `/_imgemu/faults`.
+    pub fn faults(&self) -> FaultsHandle<'_> {
+        FaultsHandle {
+            instance: &self.instance,
+        }
+    }
+
     /// Registers a credential, as `POST /_imgemu/credentials` does.
     pub fn register_credential(&self, cred: Credential) -> Result<(), String> {
         self.instance.register_credential(cred)
@@ -346,6 +406,42 @@ impl StateHandle<'_> {
     /// Empties state and journal; with `with_fixtures`, reloads the fixtures.
     pub fn reset(&self, with_fixtures: bool) -> Result<(), FixtureError> {
         self.instance.reset(with_fixtures)
+    }
+}
+
+/// Fault rules of a running emulator; the twin of `/_imgemu/faults`.
+pub struct FaultsHandle<'a> {
+    instance: &'a Instance,
+}
+
+impl FaultsHandle<'_> {
+    /// Adds a rule (validated against the vendors) and returns its id.
+    pub fn add(&self, rule: FaultRule) -> Result<String, FaultError> {
+        rule.validate(self.instance.registry())?;
+        let views = self.instance.faults().add(vec![rule])?;
+        Ok(views
+            .first()
+            .and_then(|v| v.get("id"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
+    }
+    /// Adds rules in their JSON form (one rule or an array), all or nothing.
+    pub fn add_json(&self, doc: &Value) -> Result<Vec<Value>, FaultError> {
+        let rules = parse_rules(doc, self.instance.registry())?;
+        self.instance.faults().add(rules)
+    }
+    /// Every rule with its `matched` and `fired` counters.
+    pub fn list(&self) -> Vec<Value> {
+        self.instance.faults().list()
+    }
+    /// Removes a rule; false when there is none with this id.
+    pub fn remove(&self, id: &str) -> bool {
+        self.instance.faults().remove(id)
+    }
+    /// Removes every rule.
+    pub fn clear(&self) {
+        self.instance.faults().clear();
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::credentials::Credentials;
+use crate::faults::Faults;
 use crate::fixtures::{self, FixtureError, Fixtures};
 use crate::journal::Journal;
 use crate::settings::{Settings, SettingsCell};
@@ -21,6 +22,7 @@ pub struct Instance {
     credentials: Credentials,
     settings: SettingsCell,
     registry: Registry,
+    faults: Faults,
     fixtures: Fixtures,
     seed: u64,
     started: Instant,
@@ -46,6 +48,7 @@ impl Instance {
             credentials: Credentials::new(builtin),
             settings: SettingsCell::new(settings),
             registry,
+            faults: Faults::new(seed),
             fixtures,
             seed,
             started: Instant::now(),
@@ -77,6 +80,11 @@ impl Instance {
         &self.registry
     }
 
+    /// The fault rules.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
     /// The seed all reproducible randomness derives from.
     pub fn seed(&self) -> u64 {
         self.seed
@@ -93,6 +101,7 @@ impl Instance {
             clock: &self.clock,
             credentials: &self.credentials,
             settings: self.settings.get(),
+            lifecycle: None,
         }
     }
 
@@ -101,16 +110,18 @@ impl Instance {
         fixtures::load(self, &self.fixtures)
     }
 
-    /// Empties all state (resources, counters, registered credentials) and the journal; with
-    /// `with_fixtures`, then loads the configured fixtures.
+    /// Empties all state (resources, counters, registered credentials), the journal and the fault
+    /// rules; with `with_fixtures`, then loads the configured fixtures.
     pub fn reset(&self, with_fixtures: bool) -> Result<(), FixtureError> {
         if with_fixtures {
             // Load first: a failed load changes nothing, not even the journal.
             self.load_fixtures()?;
             self.journal.clear();
+            self.faults.clear();
             Ok(())
         } else {
             self.journal.clear();
+            self.faults.clear();
             let empty = state::prepare(self, &state::empty_document()).map_err(|source| {
                 FixtureError::Invalid {
                     file: "(empty state)".into(),

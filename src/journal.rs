@@ -34,6 +34,17 @@ pub struct Entry {
     pub tenant: Option<String>,
     /// The specific cause of an error (what the wire may not say), or another note.
     pub detail: Option<String>,
+    /// The fault rule that fired on this request, if any.
+    pub fault: Option<FaultRecord>,
+}
+
+/// Which fault rule fired on a request and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaultRecord {
+    /// The rule's id.
+    pub rule: String,
+    /// The action's kind (`error`, `reset`, `latency`, ...).
+    pub action: String,
 }
 
 /// A journal filter; every set field must match.
@@ -57,6 +68,8 @@ pub struct Query {
     pub since: Option<u64>,
     /// At most this many entries (the newest ones).
     pub limit: Option<usize>,
+    /// Only requests on which a fault fired (`true`) or none did (`false`).
+    pub fault: Option<bool>,
 }
 
 impl Query {
@@ -91,6 +104,11 @@ impl Query {
         self.since = Some(seq);
         self
     }
+    /// Only requests on which a fault fired (`true`) or none did (`false`).
+    pub fn fault(mut self, fired: bool) -> Self {
+        self.fault = Some(fired);
+        self
+    }
     /// At most `n` entries.
     pub fn limit(mut self, n: usize) -> Self {
         self.limit = Some(n);
@@ -106,6 +124,7 @@ impl Query {
             && eq(&self.tenant, &e.tenant)
             && self.status.is_none_or(|s| s == e.status)
             && self.since.is_none_or(|s| e.seq > s)
+            && self.fault.is_none_or(|f| e.fault.is_some() == f)
     }
 }
 
@@ -204,6 +223,7 @@ mod tests {
             latency_us: 1,
             tenant: None,
             detail: None,
+            fault: None,
         }
     }
 

@@ -59,6 +59,9 @@ struct ServeArgs {
     /// error | warn | info | debug | trace | off [default: info].
     #[arg(long, env = "IMGEMU_LOG_LEVEL")]
     log_level: Option<String>,
+    /// JSON file of fault rules (one rule or an array) in force from the start.
+    #[arg(long, env = "IMGEMU_FAULTS")]
+    faults: Option<String>,
     /// Require `Authorization: Bearer TOKEN` on /_imgemu and allow non-loopback control clients.
     #[arg(long, env = "IMGEMU_ADMIN_TOKEN")]
     admin_token: Option<String>,
@@ -103,6 +106,7 @@ fn layered(matches: &ArgMatches, args: &ServeArgs) -> Result<Config, imgemu::con
             &args.admin_token,
             "IMGEMU_ADMIN_TOKEN",
         ),
+        faults: raw(matches, "faults", &args.faults, "IMGEMU_FAULTS"),
         ..RawConfig::default()
     };
     file.overlay(flags).resolve()
@@ -127,26 +131,28 @@ fn init_logging(config: &Config) {
     }
 }
 
-async fn wait_for_signal() {
+/// A future that completes on SIGINT or SIGTERM. Created before the ready line is printed, so a
+/// signal sent as soon as the line appears is already handled (not the default, fatal action).
+fn shutdown_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        // Both handlers are registered here, eagerly (ctrl_c() would register only when polled).
+        if let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            return Box::pin(async move {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = int.recv() => {}
                     _ = term.recv() => {}
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            });
         }
     }
-    #[cfg(not(unix))]
-    {
+    Box::pin(async move {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
 fn main() -> ExitCode {
@@ -205,9 +211,12 @@ fn main() -> ExitCode {
 async fn serve(config: Config) -> ExitCode {
     let emulator = match config.builder().start().await {
         Ok(emu) => emu,
-        Err(e @ (StartError::Fixtures(_) | StartError::Settings(_))) => return fail(EXIT_USAGE, e),
+        Err(e @ (StartError::Fixtures(_) | StartError::Settings(_) | StartError::Faults(_))) => {
+            return fail(EXIT_USAGE, e)
+        }
         Err(e) => return fail(1, e),
     };
+    let signal = shutdown_signal();
     let vendors = emulator.vendors().join(",");
     let mut out = std::io::stdout();
     let _ = writeln!(
@@ -219,7 +228,7 @@ async fn serve(config: Config) -> ExitCode {
         config.auth,
     );
     let _ = out.flush();
-    wait_for_signal().await;
+    signal.await;
     tracing::info!(target: "imgemu::server", "shutting down");
     emulator.shutdown().await;
     ExitCode::SUCCESS

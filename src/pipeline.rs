@@ -1,6 +1,6 @@
 //! The request flow, in one place: read (bounded) → request id → classify → precheck → auth →
-//! handle → render → journal + log. Control-plane paths branch off to [`crate::control`] first.
-//! Fault rules will slot in between auth and handle.
+//! fault rules → handle → render → journal + log. Control-plane paths branch off to
+//! [`crate::control`] first.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,14 +8,18 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH};
-use http::{Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http::Response;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::clock;
 use crate::control;
+use crate::faults::apply::{self, Applied, End};
+use crate::faults::body::FaultBody;
+use crate::faults::conn::{ConnControl, ConnDrop};
+use crate::faults::RequestFacts;
 use crate::instance::Instance;
-use crate::journal::Entry;
+use crate::journal::{Entry, FaultRecord};
 use crate::reply::Reply;
 use crate::vendor::{Answer, Request};
 
@@ -92,9 +96,13 @@ pub(crate) async fn read_body(
     }
 }
 
-/// Turns a reply into a hyper response.
-pub(crate) fn into_response(reply: Reply, close: bool) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(reply.body));
+/// Turns a reply into a hyper response with `body` made from the reply's bytes.
+fn response(
+    reply: Reply,
+    close: bool,
+    body: impl FnOnce(Bytes) -> FaultBody,
+) -> Response<FaultBody> {
+    let mut response = Response::new(body(reply.body));
     *response.status_mut() = reply.status;
     *response.headers_mut() = reply.headers;
     if close {
@@ -105,16 +113,49 @@ pub(crate) fn into_response(reply: Reply, close: bool) -> Response<Full<Bytes>> 
     response
 }
 
-/// Handles one request from `peer`.
+/// Turns a reply into a hyper response.
+pub(crate) fn into_response(reply: Reply, close: bool) -> Response<FaultBody> {
+    response(reply, close, FaultBody::full)
+}
+
+/// What the journal and the log say about one request.
+struct Trace<'a> {
+    request_id: &'a str,
+    arrived: time::OffsetDateTime,
+    started: Instant,
+    vendor: Option<&'static str>,
+    operation: Option<&'static str>,
+    method: &'a http::Method,
+    path: &'a str,
+    query: &'a Option<String>,
+}
+
+/// Query parameters, and form parameters when the body is a form, for fault matching.
+fn params(request: &Request) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        form_urlencoded::parse(request.query.as_deref().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let is_form = request
+        .header("content-type")
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        out.extend(form_urlencoded::parse(&request.body).into_owned());
+    }
+    out
+}
+
+/// Handles one request from `peer`. An `Err` makes hyper drop the connection (a fault asked for it).
 pub(crate) async fn handle(
     instance: Arc<Instance>,
     config: Arc<PipelineConfig>,
     req: http::Request<Incoming>,
     peer: SocketAddr,
-) -> Response<Full<Bytes>> {
+    conn: Arc<ConnControl>,
+) -> Result<Response<FaultBody>, ConnDrop> {
     let path = req.uri().path();
     if path == "/_imgemu" || path.starts_with("/_imgemu/") {
-        return control::handle(&instance, &config, req, peer).await;
+        return Ok(control::handle(&instance, &config, req, peer).await);
     }
     let started = Instant::now();
     let arrived = instance.clock().now();
@@ -136,22 +177,18 @@ pub(crate) async fn handle(
             http::header::HeaderName::from_static("x-request-id"),
             &request_id,
         );
-        let status = reply.status;
-        record(
-            &instance,
-            &request_id,
+        let trace = Trace {
+            request_id: &request_id,
             arrived,
             started,
-            None,
-            None,
-            &method,
-            &path,
-            &query,
-            status,
-            None,
-            None,
-        );
-        return into_response(reply, read.incomplete);
+            vendor: None,
+            operation: None,
+            method: &method,
+            path: &path,
+            query: &query,
+        };
+        record(&instance, &trace, reply.status.as_u16(), None, None, None);
+        return Ok(into_response(reply, read.incomplete));
     };
 
     let (id_header, request_id) = vendor.request_id(&parts.headers);
@@ -176,22 +213,70 @@ pub(crate) async fn handle(
     let ctx = instance.ctx();
     let mut operation = None;
     let mut tenant = None;
+    let mut applied = None;
     let answer = match vendor.classify(&request, &ctx) {
-        Err(reply) => Answer::noted(reply, "no route"),
+        Err(reply) => Some(Answer::noted(reply, "no route")),
         Ok(op) => {
             operation = Some(op);
             match vendor.precheck(op, &request, &ctx) {
-                Err(answer) => answer,
+                Err(answer) => Some(answer),
                 Ok(()) => match vendor.authenticate(op, &request, &ctx) {
-                    Err(answer) => answer,
+                    Err(answer) => Some(answer),
                     Ok(t) => {
-                        let answer = vendor.handle(op, &t, &request, &ctx);
+                        let fired = if instance.faults().is_empty() {
+                            None
+                        } else {
+                            let params = params(&request);
+                            let facts = RequestFacts {
+                                vendor: vendor.name(),
+                                operation: op,
+                                tenant: &t,
+                                method: request.method.as_str(),
+                                path: &request.path,
+                                headers: &request.headers,
+                                params: &params,
+                            };
+                            instance.faults().evaluate(&facts)
+                        };
+                        let answer = match fired {
+                            None => Some(vendor.handle(op, &t, &request, &ctx)),
+                            Some(fired) => {
+                                let mut effect =
+                                    apply::apply(vendor.as_ref(), op, &t, &request, &ctx, fired);
+                                let answer = effect.answer.take();
+                                applied = Some(effect);
+                                answer
+                            }
+                        };
                         tenant = Some(t);
                         answer
                     }
                 },
             }
         }
+    };
+    let trace = Trace {
+        request_id: &request_id,
+        arrived,
+        started,
+        vendor: Some(vendor.name()),
+        operation,
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+    };
+    let fault = applied.as_ref().map(|a| a.record.clone());
+    let Some(answer) = answer else {
+        // Dropped before the handler: no response at all (status 0 in the journal).
+        record(
+            &instance,
+            &trace,
+            0,
+            tenant,
+            Some("no response (fault)".into()),
+            fault,
+        );
+        return finish_without_reply(applied, &conn).await;
     };
     let mut reply = answer.reply;
     if !reply.headers.contains_key(&id_header) {
@@ -201,37 +286,86 @@ pub(crate) async fn handle(
     }
     record(
         &instance,
-        &request_id,
-        arrived,
-        started,
-        Some(vendor.name()),
-        operation,
-        &request.method,
-        &request.path,
-        &request.query,
-        reply.status,
+        &trace,
+        reply.status.as_u16(),
         tenant,
         answer.detail,
+        fault,
     );
-    into_response(reply, read.incomplete)
+    let Some(effect) = applied else {
+        return Ok(into_response(reply, read.incomplete));
+    };
+    if let Some(delay) = effect.delay {
+        tokio::time::sleep(delay).await;
+    }
+    match effect.end {
+        End::Respond => Ok(into_response(reply, read.incomplete)),
+        End::Truncate(fraction) => Ok(response(reply, true, |b| FaultBody::truncated(b, fraction))),
+        End::Dribble(chunks, over) => Ok(response(reply, read.incomplete, |b| {
+            FaultBody::dribble(b, chunks, over)
+        })),
+        End::Garbage(n) => {
+            conn.garbage_on_close(garbage(n));
+            Err(ConnDrop)
+        }
+        End::Drop { reset } => {
+            if reset {
+                conn.reset_on_close();
+            }
+            Err(ConnDrop)
+        }
+        End::Hang(max) => {
+            tokio::time::sleep(max).await;
+            Err(ConnDrop)
+        }
+    }
+}
+
+/// Ends an exchange whose request a fault dropped before the handler.
+async fn finish_without_reply(
+    applied: Option<Applied>,
+    conn: &ConnControl,
+) -> Result<Response<FaultBody>, ConnDrop> {
+    if let Some(effect) = applied {
+        if let Some(delay) = effect.delay {
+            tokio::time::sleep(delay).await;
+        }
+        match effect.end {
+            End::Drop { reset: true } => conn.reset_on_close(),
+            End::Hang(max) => tokio::time::sleep(max).await,
+            _ => {}
+        }
+    }
+    Err(ConnDrop)
+}
+
+/// `n` random bytes.
+fn garbage(n: usize) -> Vec<u8> {
+    use rand::RngCore;
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
 }
 
 /// Writes the journal entry and the log line of a finished request.
-#[allow(clippy::too_many_arguments)]
 fn record(
     instance: &Instance,
-    request_id: &str,
-    arrived: time::OffsetDateTime,
-    started: Instant,
-    vendor: Option<&'static str>,
-    operation: Option<&'static str>,
-    method: &http::Method,
-    path: &str,
-    query: &Option<String>,
-    status: StatusCode,
+    trace: &Trace<'_>,
+    status: u16,
     tenant: Option<String>,
     detail: Option<String>,
+    fault: Option<FaultRecord>,
 ) {
+    let Trace {
+        request_id,
+        arrived,
+        started,
+        vendor,
+        operation,
+        method,
+        path,
+        query,
+    } = *trace;
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let target = match query {
         Some(q) => format!("{path}?{q}"),
@@ -241,7 +375,8 @@ fn record(
         target: "imgemu::request",
         vendor = vendor.unwrap_or("-"),
         operation = operation.unwrap_or("-"),
-        status = status.as_u16(),
+        status,
+        fault = fault.as_ref().map_or("", |f| f.rule.as_str()),
         latency_us,
         tenant = tenant.as_deref().unwrap_or("-"),
         request_id,
@@ -258,9 +393,10 @@ fn record(
         operation: operation.map(str::to_string),
         method: method.to_string(),
         path: target,
-        status: status.as_u16(),
+        status,
         latency_us,
         tenant,
         detail,
+        fault,
     });
 }

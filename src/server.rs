@@ -2,7 +2,6 @@
 //! size cap, graceful shutdown that lets in-flight requests finish, and a listener that can be
 //! closed synchronously (so dropping an emulator frees its port at once).
 
-use std::convert::Infallible;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -18,6 +17,7 @@ use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::faults::conn::FaultIo;
 use crate::instance::Instance;
 use crate::pipeline::{self, PipelineConfig};
 
@@ -71,19 +71,18 @@ pub(crate) async fn serve(
             accepted = accept(&slot) => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
+                    let (io, control) = FaultIo::new(stream);
                     let instance = instance.clone();
                     let config = config.clone();
                     let service = service_fn(move |req| {
-                        let instance = instance.clone();
-                        let config = config.clone();
-                        async move { Ok::<_, Infallible>(pipeline::handle(instance, config, req, peer).await) }
+                        pipeline::handle(instance.clone(), config.clone(), req, peer, control.clone())
                     });
                     let conn = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(limits.header_read_timeout)
                         .max_buf_size(limits.max_header_bytes.max(8192))
                         .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service);
+                        .serve_connection(TokioIo::new(io), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {

@@ -68,6 +68,8 @@ pub struct Ctx<'a> {
     pub credentials: &'a Credentials,
     /// The settings in force for this request.
     pub settings: Settings,
+    /// A lifecycle fault for the task or job this request creates, if a rule fired one.
+    pub lifecycle: Option<&'a crate::faults::Lifecycle>,
 }
 
 impl Ctx<'_> {

@@ -199,3 +199,44 @@ fn serve_subcommand_config_file_and_env_layers() {
     assert_eq!(terminate(&mut child), Some(0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn fault_rules_load_from_a_file_at_start() {
+    let dir = std::env::temp_dir().join(format!("imgemu-cli-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("faults.json");
+    std::fs::write(
+        &file,
+        r#"[{"id":"boom","match":{"vendor":"aries","operation":"DescribeImage"},"action":{"kind":"error","code":"InternalError"}}]"#,
+    )
+    .unwrap();
+    let (mut child, url, _) = start(&["--port", "0", "--faults", file.to_str().unwrap()]);
+    let http = reqwest::blocking::Client::new();
+    let rules: serde_json::Value = http
+        .get(format!("{url}/_imgemu/faults"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(rules[0]["id"], "boom");
+    let got = http
+        .get(format!("{url}/aries/api/v1/image/1"))
+        .bearer_auth("imgemu-dev-token")
+        .send()
+        .unwrap();
+    assert_eq!(got.status(), 500);
+    assert_eq!(terminate(&mut child), Some(0));
+    // A bad rule stops the start with one line naming the file and the JSON path.
+    std::fs::write(
+        &file,
+        r#"[{"match":{"vendor":"aries"},"action":{"kind":"error","code":"Nope"}}]"#,
+    )
+    .unwrap();
+    let (code, err) = fails(&["--port", "0", "--faults", file.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(2));
+    assert_one_line_error(&err, &["faults.json", "$[0].action.code", "InternalError"]);
+    let (code, err) = fails(&["--port", "0", "--faults", "/no/such/file.json"], &[]);
+    assert_eq!(code, Some(2));
+    assert_one_line_error(&err, &["--faults", "not a file"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -25,10 +25,17 @@ fn parse_query(query: Option<&str>) -> Result<Query, String> {
                 q.status = Some(u16::try_from(number("status")?).map_err(|_| format!("invalid status={value:?}"))?)
             }
             "since" => q.since = Some(number("since")?),
+            "fault" => {
+                q.fault = Some(match value.as_ref() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(format!("invalid fault={value:?}: expected true or false")),
+                })
+            }
             "limit" => q.limit = Some(usize::try_from(number("limit")?).unwrap_or(usize::MAX)),
             other => {
                 return Err(format!(
-                    "unknown parameter {other:?}: expected vendor, operation, status, tenant, since or limit"
+                    "unknown parameter {other:?}: expected vendor, operation, status, tenant, since, limit or fault"
                 ))
             }
         }

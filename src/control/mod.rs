@@ -3,6 +3,7 @@
 
 mod clock;
 mod credentials;
+mod faults;
 mod journal;
 pub(crate) mod settings;
 mod state;
@@ -10,13 +11,12 @@ mod tasks;
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use http::header::{HeaderName, ALLOW, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{Method, Response, StatusCode};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use serde_json::json;
 
+use crate::faults::body::FaultBody;
 use crate::instance::Instance;
 use crate::pipeline::{into_response, read_body, PipelineConfig};
 use crate::reply::Reply;
@@ -89,7 +89,7 @@ pub(crate) async fn handle(
     config: &PipelineConfig,
     req: http::Request<Incoming>,
     peer: SocketAddr,
-) -> Response<Full<Bytes>> {
+) -> Response<FaultBody> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let read = read_body(&parts.headers, body, CONTROL_BODY_LIMIT, CONTROL_BODY_LIMIT).await;
@@ -165,13 +165,13 @@ fn route(
             _ => method_not_allowed("POST"),
         },
         ["faults"] => match *method {
-            Method::GET => tasks::list_faults(),
-            Method::POST => tasks::add_faults(),
-            Method::DELETE => Reply::empty(StatusCode::NO_CONTENT),
+            Method::GET => faults::list(instance),
+            Method::POST => faults::add(instance, body),
+            Method::DELETE => faults::clear(instance),
             _ => method_not_allowed("GET, POST, DELETE"),
         },
         ["faults", id] => match *method {
-            Method::DELETE => error(StatusCode::NOT_FOUND, format!("no fault rule {id:?}")),
+            Method::DELETE => faults::remove(instance, id),
             _ => method_not_allowed("DELETE"),
         },
         [vendor, more @ ..] if !more.is_empty() => match instance.registry().by_name(vendor) {

@@ -1,8 +1,8 @@
-//! `/_imgemu/tasks` (async tasks and jobs of every vendor, forcible) and the `/_imgemu/faults`
-//! routes, which list no rules until the fault engine lands.
+//! `/_imgemu/tasks`: the async tasks and jobs of every vendor, which can be forced to finish or
+//! fail.
 
 use http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{error, json_body};
 use crate::instance::Instance;
@@ -46,15 +46,4 @@ pub(super) fn force(instance: &Instance, id: &str, action: &str, body: &[u8]) ->
         }
     }
     error(StatusCode::NOT_FOUND, format!("no task or job {id:?}"))
-}
-
-pub(super) fn list_faults() -> Reply {
-    Reply::json(StatusCode::OK, &json!([]))
-}
-
-pub(super) fn add_faults() -> Reply {
-    error(
-        StatusCode::NOT_IMPLEMENTED,
-        "fault rules are not available in this version of imgemu; see docs/control-plane.md",
-    )
 }

@@ -287,6 +287,20 @@ fn create_image(
         result: None,
         applied: Phase::Init,
     };
+    job.fault = match ctx.lifecycle {
+        None => JobFault::None,
+        Some(crate::faults::Lifecycle::Stuck) => JobFault::Stuck,
+        Some(crate::faults::Lifecycle::Fail(message)) => {
+            JobFault::Fail(message.clone().unwrap_or_else(|| {
+                if job.file_import() {
+                    "IMG.0057"
+                } else {
+                    "IMG.0014"
+                }
+                .to_string()
+            }))
+        }
+    };
     let mut image = created.image;
     job.advance(now);
     job.sync_image(&mut image, now);

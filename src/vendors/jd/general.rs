@@ -131,7 +131,15 @@ pub(crate) fn create_task(
             created_at,
             policy: op.transition,
             reads: 0,
-            fault: TaskFault::None,
+            fault: match &op.lifecycle {
+                None => TaskFault::None,
+                Some(crate::faults::Lifecycle::Stuck) => TaskFault::Stuck,
+                Some(crate::faults::Lifecycle::Fail(message)) => TaskFault::Fail(
+                    message
+                        .clone()
+                        .unwrap_or_else(|| tasks::default_fail_message(family).to_string()),
+                ),
+            },
             state: TaskState::Processing { items },
         },
     );

@@ -104,6 +104,7 @@ pub(crate) struct OpCtx<'a> {
     quotas: bool,
     transition: TransitionPolicy,
     status_items: StatusItems,
+    lifecycle: Option<crate::faults::Lifecycle>,
 }
 
 /// The JD vendor and its state.
@@ -200,6 +201,7 @@ impl Jd {
             quotas,
             transition: ctx.settings.transition,
             status_items: switches.product_status_items,
+            lifecycle: ctx.lifecycle.cloned(),
         };
         let outcome = if req.method == Method::GET {
             match operation {
