@@ -506,3 +506,53 @@ async fn a_seeded_probability_rule_faults_the_same_requests_every_run() {
         "another seed, another sequence"
     );
 }
+
+#[tokio::test]
+async fn raw_http_faults_and_header_or_parameter_matching() {
+    let emu = emulator().await;
+    add(
+        &emu,
+        json!([
+            {"id": "hdr", "match": {"vendor": "aries", "header": {"name": "x-chaos", "value": "on"}},
+             "action": {"kind": "http", "status": 503, "headers": {"retry-after": "1"}, "body": "try later"}},
+            {"id": "prm", "match": {"vendor": "aries", "param": {"name": "os_type", "value": "windows"}},
+             "action": {"kind": "error", "code": "InvalidParameter", "status": 422}}
+        ]),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let got = Got::from(
+        http.get(format!("{}/aries/api/v1/image/1", emu.url()))
+            .bearer_auth("imgemu-dev-token")
+            .header("X-Chaos", "on")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (got.status, got.text.as_str(), got.header("retry-after")),
+        (503, "try later", Some("1"))
+    );
+    assert!(
+        got.header("x-request-id").is_some(),
+        "faulted responses carry the request id too"
+    );
+    // Without the header, the same request is served.
+    assert_eq!(Aries::new(&emu).describe(1).await.status, 200);
+    // A query parameter match, with the status overridden.
+    let got = Aries::new(&emu).list("?os_type=windows").await;
+    assert_eq!(got.status, 422);
+    assert_eq!(got.json()["code"], "InvalidParameter");
+    assert_eq!(Aries::new(&emu).list("?os_type=linux").await.status, 200);
+    // A 401 is never hidden by a fault.
+    let got = Aries::new(&emu)
+        .raw(
+            Method::GET,
+            "/aries/api/v1/image/list?os_type=windows",
+            None,
+            None,
+        )
+        .await;
+    got.assert_aries_error(401, "Unauthorized");
+}
