@@ -78,6 +78,8 @@ pub struct RawConfig {
     pub admin_token: Option<Raw>,
     /// `faults`: a JSON file of fault rules loaded at start
     pub faults: Option<Raw>,
+    /// `max_connections`
+    pub max_connections: Option<Raw>,
     /// Vendor tables (`[jd]`, `[aries]`, ...), as JSON.
     pub vendors: Map<String, Value>,
     /// The file vendor tables came from, for error messages.
@@ -119,6 +121,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Fault rules file loaded at start.
     pub faults: Option<PathBuf>,
+    /// Most connections served at once.
+    pub max_connections: usize,
     /// Vendor switches (`{"jd":{..}}`).
     pub vendors: Map<String, Value>,
     /// The config file the vendor switches came from, for error messages.
@@ -126,7 +130,7 @@ pub struct Config {
 }
 
 const TOP_LEVEL_KEYS: &str =
-    "host, port, fixtures, auth, transition, seed, quotas, log_format, log_level, admin_token, faults or a vendor table";
+    "host, port, fixtures, auth, transition, seed, quotas, log_format, log_level, admin_token, faults, max_connections or a vendor table";
 
 impl RawConfig {
     /// Reads a TOML config file.
@@ -175,6 +179,7 @@ impl RawConfig {
                 "log_level" => &mut raw.log_level,
                 "admin_token" => &mut raw.admin_token,
                 "faults" => &mut raw.faults,
+                "max_connections" => &mut raw.max_connections,
                 _ => {
                     let toml::Value::Table(vendor_table) = &value else {
                         return Err(ConfigError::new(
@@ -209,7 +214,8 @@ impl RawConfig {
             log_format,
             log_level,
             admin_token,
-            faults
+            faults,
+            max_connections
         );
         if !over.vendors.is_empty() {
             self.vendors.extend(over.vendors);
@@ -296,8 +302,19 @@ impl RawConfig {
                 ))
             }
         })?;
+        let max_connections = parse(
+            &self.max_connections,
+            crate::server::ServerLimits::default().max_connections,
+            |v| {
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| format!("invalid value {v:?}; expected an integer >= 1"))
+            },
+        )?;
         Ok(Config {
             faults,
+            max_connections,
             host,
             port,
             fixtures,
@@ -324,7 +341,11 @@ impl Config {
             .auth_mode(self.auth)
             .transition(self.transition)
             .seed(self.seed)
-            .quotas(self.quotas);
+            .quotas(self.quotas)
+            .limits(crate::server::ServerLimits {
+                max_connections: self.max_connections,
+                ..crate::server::ServerLimits::default()
+            });
         if let Some(token) = &self.admin_token {
             builder = builder.admin_token(token.clone());
         }

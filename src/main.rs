@@ -59,6 +59,9 @@ struct ServeArgs {
     /// error | warn | info | debug | trace | off [default: info].
     #[arg(long, env = "IMGEMU_LOG_LEVEL")]
     log_level: Option<String>,
+    /// Most connections served at once; past it new clients wait [default: 1024].
+    #[arg(long, env = "IMGEMU_MAX_CONNECTIONS")]
+    max_connections: Option<String>,
     /// JSON file of fault rules (one rule or an array) in force from the start.
     #[arg(long, env = "IMGEMU_FAULTS")]
     faults: Option<String>,
@@ -107,6 +110,12 @@ fn layered(matches: &ArgMatches, args: &ServeArgs) -> Result<Config, imgemu::con
             "IMGEMU_ADMIN_TOKEN",
         ),
         faults: raw(matches, "faults", &args.faults, "IMGEMU_FAULTS"),
+        max_connections: raw(
+            matches,
+            "max_connections",
+            &args.max_connections,
+            "IMGEMU_MAX_CONNECTIONS",
+        ),
         ..RawConfig::default()
     };
     file.overlay(flags).resolve()

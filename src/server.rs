@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::faults::conn::FaultIo;
 use crate::instance::Instance;
@@ -30,6 +30,9 @@ pub struct ServerLimits {
     pub max_header_bytes: usize,
     /// How long shutdown waits for in-flight requests before dropping them.
     pub shutdown_grace: Duration,
+    /// Most connections served at once; past it the server stops accepting (new clients wait in
+    /// the kernel's backlog) until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for ServerLimits {
@@ -38,6 +41,7 @@ impl Default for ServerLimits {
             header_read_timeout: Duration::from_secs(10),
             max_header_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }
@@ -66,7 +70,21 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
+        // Wait for a free connection slot before accepting another connection.
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+                continue;
+            }
+        };
         tokio::select! {
             accepted = accept(&slot) => match accepted {
                 Ok((stream, peer)) => {
@@ -85,6 +103,7 @@ pub(crate) async fn serve(
                         .serve_connection(TokioIo::new(io), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
+                        let _permit = permit;
                         if let Err(e) = conn.await {
                             tracing::debug!(target: "imgemu::server", error = %e, "connection ended with an error");
                         }

@@ -44,6 +44,9 @@ fn bad_flags_and_env_give_one_line_and_exit_2() {
     let (code, err) = fails(&["--port", "99999"], &[]);
     assert_eq!(code, Some(2));
     assert_one_line_error(&err, &["--port", "0..=65535"]);
+    let (code, err) = fails(&["--port", "0", "--max-connections", "0"], &[]);
+    assert_eq!(code, Some(2));
+    assert_one_line_error(&err, &["--max-connections", ">= 1"]);
     let (code, err) = fails(&["--colour", "red"], &[]);
     assert_eq!(code, Some(2));
     assert_one_line_error(&err, &["--colour"]);

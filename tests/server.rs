@@ -140,3 +140,32 @@ async fn graceful_shutdown_lets_an_in_flight_request_finish() {
         .expect("shutdown ends")
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_connections_new_clients_wait_for_a_free_slot() {
+    let limits = ServerLimits {
+        max_connections: 2,
+        ..ServerLimits::default()
+    };
+    let emu = Emulator::builder().limits(limits).start().await.unwrap();
+    let request = b"GET /aries/api/v1/image/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer imgemu-dev-token\r\n\r\n";
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+        held.push(stream);
+    }
+    // The third client is not served while both slots are held...
+    let mut third = TcpStream::connect(emu.addr()).await.unwrap();
+    third.write_all(request).await.unwrap();
+    let mut byte = [0u8; 1];
+    let waited = tokio::time::timeout(Duration::from_millis(300), third.read(&mut byte)).await;
+    assert!(waited.is_err(), "served past the connection limit");
+    // ...and is served as soon as one closes.
+    drop(held.pop());
+    let answer = tokio::time::timeout(Duration::from_secs(30), read_response(&mut third))
+        .await
+        .expect("served after a slot freed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
