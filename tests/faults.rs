@@ -556,3 +556,26 @@ async fn raw_http_faults_and_header_or_parameter_matching() {
         .await;
     got.assert_aries_error(401, "Unauthorized");
 }
+
+#[tokio::test]
+async fn task_stuck_holds_even_an_immediate_task() {
+    let emu = Emulator::builder()
+        .manual_clock()
+        .transition(imgemu::TransitionPolicy::Immediate)
+        .fault(
+            FaultRule::new()
+                .vendor("jd")
+                .operation("index")
+                .action(imgemu::faults::Action::TaskStuck),
+        )
+        .start()
+        .await
+        .unwrap();
+    let jd = JdClient::dev(&emu);
+    let doc = json!({"collection_name": "food", "docs": [{"image_name": "H", "image_content": b64(&ramp())}]});
+    let id = result(&jd.post("index", &doc).await)["task_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(result(&jd.task(&id).await)["task_status"], "PROCESSING");
+}

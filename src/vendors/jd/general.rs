@@ -143,7 +143,11 @@ pub(crate) fn create_task(
             state: TaskState::Processing { items },
         },
     );
-    if op.transition == crate::lifecycle::TransitionPolicy::Immediate {
+    let stuck = state
+        .tasks
+        .get(&id)
+        .is_some_and(|t| t.fault == TaskFault::Stuck);
+    if op.transition == crate::lifecycle::TransitionPolicy::Immediate && !stuck {
         tasks::finish(state, &id, None);
     }
     id
