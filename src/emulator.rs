@@ -49,6 +49,9 @@ pub enum StartError {
     /// A vendor setting was refused (the message names where it came from).
     #[error("{0}")]
     Settings(String),
+    /// The host is not a loopback address and no admin token protects the control plane.
+    #[error("refusing to listen on {0}: the control plane would be reachable from the network; set an admin token (--admin-token) or bind a loopback address")]
+    Unprotected(String),
     /// `start_blocking` was called from inside a tokio runtime (use `start().await` there).
     #[error("start_blocking cannot run inside a tokio runtime; use start().await")]
     InsideRuntime,
@@ -199,6 +202,9 @@ impl EmulatorBuilder {
         instance.load_fixtures()?;
         load_faults(&instance, self.fault_rules, self.faults_file.as_deref())?;
         let bind_to = format!("{}:{}", self.host, self.port);
+        if self.admin_token.is_none() && !is_loopback_host(&self.host) {
+            return Err(StartError::Unprotected(bind_to));
+        }
         let listener = TcpListener::bind(&bind_to)
             .await
             .map_err(|source| StartError::Bind {
@@ -248,6 +254,15 @@ impl EmulatorBuilder {
             runtime: Some(runtime),
         })
     }
+}
+
+/// Whether `host` names only loopback addresses (`localhost`, 127.0.0.0/8, `::1`).
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Adds the builder's rules and the rules file to a new instance.

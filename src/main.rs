@@ -220,9 +220,12 @@ fn main() -> ExitCode {
 async fn serve(config: Config) -> ExitCode {
     let emulator = match config.builder().start().await {
         Ok(emu) => emu,
-        Err(e @ (StartError::Fixtures(_) | StartError::Settings(_) | StartError::Faults(_))) => {
-            return fail(EXIT_USAGE, e)
-        }
+        Err(
+            e @ (StartError::Fixtures(_)
+            | StartError::Settings(_)
+            | StartError::Faults(_)
+            | StartError::Unprotected(_)),
+        ) => return fail(EXIT_USAGE, e),
         Err(e) => return fail(1, e),
     };
     let signal = shutdown_signal();

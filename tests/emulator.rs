@@ -772,3 +772,29 @@ async fn start_blocking_refuses_to_run_inside_a_runtime() {
     let err = Emulator::builder().start_blocking().err().expect("refused");
     assert!(matches!(err, StartError::InsideRuntime));
 }
+
+#[tokio::test]
+async fn a_non_loopback_host_needs_an_admin_token() {
+    let err = Emulator::builder()
+        .host("0.0.0.0")
+        .start()
+        .await
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StartError::Unprotected(_)), "{err}");
+    assert!(err.to_string().contains("--admin-token"));
+    let emu = Emulator::builder()
+        .host("0.0.0.0")
+        .admin_token("s3cret")
+        .start()
+        .await
+        .expect("allowed with a token");
+    emu.shutdown().await;
+    for host in ["localhost", "127.0.0.2", "::1"] {
+        // A loopback host is never refused as unprotected (it may fail to bind where IPv6 is off).
+        match Emulator::builder().host(host).start().await {
+            Ok(emu) => emu.shutdown().await,
+            Err(e) => assert!(!matches!(e, StartError::Unprotected(_)), "{host}: {e}"),
+        }
+    }
+}
