@@ -219,6 +219,7 @@ impl EmulatorBuilder {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let config = Arc::new(PipelineConfig {
             admin_token: self.admin_token,
+            max_header_bytes: self.limits.max_header_bytes,
         });
         let task = tokio::spawn(server::serve(
             slot.clone(),

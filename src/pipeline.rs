@@ -34,6 +34,16 @@ const UNROUTED_BODY_LIMIT: usize = 64 * 1024;
 pub(crate) struct PipelineConfig {
     /// Control-plane bearer token; without one the control plane answers loopback peers only.
     pub admin_token: Option<String>,
+    /// Largest request head (request line and headers) served; larger heads get an empty 431.
+    pub max_header_bytes: usize,
+}
+
+/// The size of a request head as sent: request line and `name: value\r\n` lines.
+fn head_size(parts: &http::request::Parts) -> usize {
+    let line = parts.method.as_str().len() + parts.uri.to_string().len() + 12;
+    parts.headers.iter().fold(line, |n, (name, value)| {
+        n + name.as_str().len() + value.len() + 4
+    })
 }
 
 /// A body read up to a limit.
@@ -160,6 +170,11 @@ pub(crate) async fn handle(
     let started = Instant::now();
     let arrived = instance.clock().now();
     let (parts, body) = req.into_parts();
+    if head_size(&parts) > config.max_header_bytes {
+        // hyper enforces its buffer size only on heads that arrive in pieces; apply the limit to all.
+        let reply = Reply::empty(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        return Ok(into_response(reply, true));
+    }
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let method = parts.method.clone();

@@ -72,6 +72,18 @@ pub(crate) fn authenticate(
     if mode == AuthMode::Off {
         return Ok(access_key_hint(req, params).unwrap_or_else(|| DEFAULT_TENANT.to_string()));
     }
+    if req
+        .headers
+        .get_all(http::header::AUTHORIZATION)
+        .iter()
+        .count()
+        > 1
+    {
+        return Err(AliError::new(
+            "IncompleteSignature",
+            "more than one Authorization header",
+        ));
+    }
     match params.style {
         Style::Unsigned => Err(AliError::new(
             "IncompleteSignature",

@@ -64,6 +64,18 @@ pub(crate) fn authenticate(
     if mode == AuthMode::Off {
         return Ok(access_key_hint(req).unwrap_or_else(|| DEFAULT_TENANT.to_string()));
     }
+    if req
+        .headers
+        .get_all(http::header::AUTHORIZATION)
+        .iter()
+        .count()
+        > 1
+    {
+        return Err(refuse(
+            codes::BAD_SIGNATURE,
+            "more than one Authorization header",
+        ));
+    }
     let header =
         authorization(req).ok_or_else(|| refuse(codes::BAD_SIGNATURE, "missing Authorization"))?;
     let auth = sign::parse_authorization(header).map_err(|e| {

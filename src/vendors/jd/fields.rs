@@ -93,11 +93,15 @@ pub(crate) fn has_duplicates<T: std::hash::Hash + Eq>(items: impl IntoIterator<I
 pub(crate) fn optional_integer(value: Option<&Value>) -> Result<Option<i64>, ()> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) => Ok(Some(i)),
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Ok(Some(i)),
             // Integers beyond i64 are still integers: saturate.
-            None if n.as_u64().is_some() => Ok(Some(i64::MAX)),
-            None => Err(()),
+            (None, Some(_), _) => Ok(Some(i64::MAX)),
+            // Integer literals beyond u64 arrive as whole f64s of at least 2^63: saturate too.
+            (None, None, Some(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 9.2e18 => {
+                Ok(Some(if f > 0.0 { i64::MAX } else { i64::MIN }))
+            }
+            _ => Err(()),
         },
         Some(_) => Err(()),
     }
