@@ -8,7 +8,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method};
+use http::{HeaderMap, Method, StatusCode};
 
 use crate::auth::{AuthMode, Tenant};
 use crate::clock::Clock;
@@ -168,7 +168,17 @@ pub trait Vendor: Send + Sync + 'static {
     fn error_codes(&self) -> &'static [&'static str];
 
     /// Renders error `code` natively as a response to `req`, or `None` for an unknown code.
-    fn render_error(&self, code: &str, req: &Request, ctx: &Ctx<'_>) -> Option<Reply>;
+    ///
+    /// `status` is the status a fault rule asked for, if any: the caller sets it on the reply
+    /// anyway, and a vendor whose error text depends on the status (Huawei's `APIGW.0201`: 502
+    /// "Backend unavailable.", 504 "Backend timeout.") picks its text from it.
+    fn render_error(
+        &self,
+        code: &str,
+        status: Option<StatusCode>,
+        req: &Request,
+        ctx: &Ctx<'_>,
+    ) -> Option<Reply>;
 
     /// The development credentials registered by default.
     fn builtin_credentials(&self) -> Vec<Credential>;

@@ -51,6 +51,48 @@ fn aries_rule(action: Value) -> Value {
 
 // ------------------------------------------------------------------ vendor-native errors
 
+/// Huawei's gateway answers `APIGW.0201` both for an oversized body (413) and for a backend it
+/// cannot reach; an injected one is the backend kind: 502 by default, "Backend timeout." on 504.
+#[tokio::test]
+async fn huawei_injected_backend_errors_follow_the_status() {
+    let emu = emulator().await;
+    let show = || async {
+        Got::from(
+            reqwest::Client::new()
+                .get(format!("{}/v2/cloudimages", emu.url()))
+                .header("X-Auth-Token", "imgemu-dev-token")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+    for (status, want_status, want_msg) in [
+        (None, 502, "Backend unavailable."),
+        (Some(504), 504, "Backend timeout."),
+        (Some(413), 413, "Request entity too large."),
+    ] {
+        let mut action = json!({"kind": "error", "code": "APIGW.0201"});
+        if let Some(s) = status {
+            action["status"] = json!(s);
+        }
+        let added = add(
+            &emu,
+            json!({"match": {"vendor": "huawei"}, "trigger": {"first": 1}, "action": action}),
+        )
+        .await;
+        assert_eq!(added.status, 201, "{}", added.text);
+        let got = show().await;
+        assert_eq!(got.status, want_status, "{}", got.text);
+        let body = got.json();
+        assert_eq!(body["error_code"], "APIGW.0201");
+        assert_eq!(body["error_msg"], want_msg);
+        assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+        // The rule fired once; the next call reaches the handler.
+        assert_eq!(show().await.status, 200);
+    }
+}
+
 #[tokio::test]
 async fn errors_are_rendered_natively_for_every_vendor() {
     let emu = emulator().await;

@@ -81,10 +81,11 @@ pub(crate) fn apply(
     };
     let (answer, end) = match &fired.action {
         Action::Error { code, status } => {
+            let status = status.and_then(|s| StatusCode::from_u16(s).ok());
             let mut reply = vendor
-                .render_error(code, req, ctx)
+                .render_error(code, status, req, ctx)
                 .unwrap_or_else(|| Reply::empty(StatusCode::INTERNAL_SERVER_ERROR));
-            if let Some(s) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            if let Some(s) = status {
                 reply.status = s;
             }
             (

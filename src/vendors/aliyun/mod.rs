@@ -366,7 +366,13 @@ impl Vendor for Aliyun {
         errors::code_names()
     }
 
-    fn render_error(&self, code: &str, req: &Request, _ctx: &Ctx<'_>) -> Option<Reply> {
+    fn render_error(
+        &self,
+        code: &str,
+        _status: Option<StatusCode>,
+        req: &Request,
+        _ctx: &Ctx<'_>,
+    ) -> Option<Reply> {
         errors::render(code, None, req)
     }
 

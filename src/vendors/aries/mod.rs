@@ -9,7 +9,7 @@ mod model;
 mod validate;
 
 use http::header::HeaderName;
-use http::{HeaderMap, Method};
+use http::{HeaderMap, Method, StatusCode};
 use parking_lot::{Mutex, RwLock};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -164,7 +164,13 @@ impl Vendor for Aries {
         ERROR_CODES
     }
 
-    fn render_error(&self, code: &str, req: &Request, _ctx: &Ctx<'_>) -> Option<Reply> {
+    fn render_error(
+        &self,
+        code: &str,
+        _status: Option<StatusCode>,
+        req: &Request,
+        _ctx: &Ctx<'_>,
+    ) -> Option<Reply> {
         AriesError::from_code(code).map(|e| e.reply(&req.request_id))
     }
 

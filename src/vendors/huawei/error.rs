@@ -131,6 +131,35 @@ pub(crate) fn gateway_reply(code: &str, detail: &str, request_id: &str) -> Optio
     ))
 }
 
+/// A gateway error a fault rule injects, `status` being the rule's override.
+///
+/// Every code renders as [`gateway_reply`] does, except `APIGW.0201`: the gateway gives it for an
+/// oversized body (413) and for an unreachable backend, and an injected one stands for the
+/// backend: 502 "Backend unavailable." by default, "Backend timeout." with a 504 override, and
+/// "Request entity too large." only if the rule asks for 413.
+pub(crate) fn injected_gateway_reply(
+    code: &str,
+    status: Option<StatusCode>,
+    request_id: &str,
+) -> Option<Reply> {
+    if code != "APIGW.0201" {
+        return gateway_reply(code, "", request_id);
+    }
+    let (status, message) = match status {
+        Some(StatusCode::PAYLOAD_TOO_LARGE) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large.")
+        }
+        Some(StatusCode::GATEWAY_TIMEOUT) => (StatusCode::GATEWAY_TIMEOUT, "Backend timeout."),
+        Some(other) => (other, "Backend unavailable."),
+        None => (StatusCode::BAD_GATEWAY, "Backend unavailable."),
+    };
+    Some(Reply::json_as(
+        status,
+        JSON,
+        &json!({"error_msg": message, "error_code": code, "request_id": request_id}),
+    ))
+}
+
 /// Every code a fault rule may name.
 pub(crate) fn code_names() -> &'static [&'static str] {
     static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();

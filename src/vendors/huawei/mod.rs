@@ -418,11 +418,17 @@ impl Vendor for Huawei {
         error::code_names()
     }
 
-    fn render_error(&self, code: &str, req: &Request, _ctx: &Ctx<'_>) -> Option<Reply> {
+    fn render_error(
+        &self,
+        code: &str,
+        status: Option<StatusCode>,
+        req: &Request,
+        _ctx: &Ctx<'_>,
+    ) -> Option<Reply> {
         if code.starts_with("IMG.") {
             error::ims_message(code).map(|_| ims_reply(code))
         } else {
-            error::gateway_reply(code, "", &req.request_id)
+            error::injected_gateway_reply(code, status, &req.request_id)
         }
     }
 

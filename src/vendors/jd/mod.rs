@@ -339,7 +339,13 @@ impl Vendor for Jd {
         codes::fault_code_names()
     }
 
-    fn render_error(&self, code: &str, req: &Request, ctx: &Ctx<'_>) -> Option<Reply> {
+    fn render_error(
+        &self,
+        code: &str,
+        _status: Option<StatusCode>,
+        req: &Request,
+        ctx: &Ctx<'_>,
+    ) -> Option<Reply> {
         let remain = self.remaining_for(req, ctx);
         if let Some(system) = codes::system_by_code(code) {
             return Some(envelope::system_error(system, remain));
