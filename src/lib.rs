@@ -55,6 +55,7 @@ pub mod replay;
 pub mod reply;
 pub mod server;
 pub mod settings;
+mod signing;
 pub mod similarity;
 pub mod state;
 pub mod tenants;

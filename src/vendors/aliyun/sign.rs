@@ -14,11 +14,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::signing::{keyed, UNRESERVED};
 use base64::Engine as _;
-use hmac::digest::{Digest, KeyInit};
+use hmac::digest::Digest;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use sha1::Sha1;
 use sha2::Sha256;
 
@@ -43,12 +43,6 @@ const V3_SIGNATURE_LEN: usize = 64;
 const V2_SIGNATURE_LEN: usize = 28;
 /// Longest received signature method quoted back in a [`ShapeError`].
 const MAX_QUOTED: usize = 64;
-/// Bytes left bare by RFC 3986 percent-encoding: `A–Z a–z 0–9 - _ . ~`.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// HMAC-SHA256, the V3 MAC.
 type HmacSha256 = Hmac<Sha256>;
@@ -626,24 +620,6 @@ fn hex_value(digit: u8) -> u8 {
 /// `%XX` in upper-case hex (so a space is `%20`).
 fn push_pct(out: &mut String, bytes: &[u8]) {
     out.extend(percent_encoding::percent_encode(bytes, UNRESERVED));
-}
-
-/// A MAC keyed with `key` of any length, without a fallible constructor: as RFC 2104 says, a key
-/// longer than the hash block is hashed first (with `D`, the MAC's own hash), then the key is
-/// zero-padded to a full block, which is the fixed-size key the infallible constructor takes.
-fn keyed<M: KeyInit, D: Digest>(key: &[u8]) -> M {
-    let mut block = hmac::digest::Key::<M>::default();
-    let hashed;
-    let key = if key.len() > block.len() {
-        hashed = D::digest(key);
-        hashed.as_slice()
-    } else {
-        key
-    };
-    for (slot, byte) in block.iter_mut().zip(key) {
-        *slot = *byte;
-    }
-    M::new(&block)
 }
 
 /// A header value trimmed like the SDKs trim it (Python's `str.strip()`); non-UTF-8 values lose
@@ -1494,31 +1470,6 @@ mod tests {
                 .reason,
             MismatchReason::Signature
         );
-    }
-
-    #[test]
-    fn keyed_matches_the_fallible_constructors_for_every_key_length() {
-        for len in [0, 1, 19, 20, 31, 32, 63, 64, 65, 128, 1000] {
-            let key: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let mut ours = keyed::<HmacSha256, Sha256>(&key);
-            let mut reference = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
-            ours.update(b"data");
-            reference.update(b"data");
-            assert_eq!(
-                ours.finalize().into_bytes(),
-                reference.finalize().into_bytes(),
-                "{len}"
-            );
-            let mut ours = keyed::<HmacSha1, Sha1>(&key);
-            let mut reference = <HmacSha1 as Mac>::new_from_slice(&key).unwrap();
-            ours.update(b"data");
-            reference.update(b"data");
-            assert_eq!(
-                ours.finalize().into_bytes(),
-                reference.finalize().into_bytes(),
-                "{len}"
-            );
-        }
     }
 
     // ----- V3 shape -----------------------------------------------------------------------------

@@ -18,13 +18,14 @@
 //! decode to invalid UTF-8 are hashed as they are, so no input can panic. Signatures are compared
 //! in constant time.
 
-use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use percent_encoding::{percent_decode, percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode, percent_encode};
 use sha2::{Digest, Sha256};
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::signing::{keyed, UNRESERVED};
 
 /// The authorization scheme, also the first line of the string to sign.
 const SCHEME: &str = "SDK-HMAC-SHA256";
@@ -41,12 +42,6 @@ const MAX_CANONICAL_HEADERS: usize = 1024 * 1024;
 const SIGNATURE_LEN: usize = 64;
 /// Length of an `X-Sdk-Date` value, `YYYYMMDDThhmmssZ`.
 const SDK_DATE_LEN: usize = 16;
-/// Bytes left bare by the canonical percent-encoding: `A–Z a–z 0–9 - _ . ~`.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// HMAC-SHA256, the only MAC of this scheme.
 type HmacSha256 = Hmac<Sha256>;
@@ -174,7 +169,7 @@ pub fn verify(
         .then(|| hex::decode(&auth.signature).ok())
         .flatten()
         .ok_or(SignError::BadSignature)?;
-    let mut mac = keyed(secret_key.as_bytes());
+    let mut mac = keyed::<HmacSha256, Sha256>(secret_key.as_bytes());
     mac.update(&string_to_sign);
     mac.verify_slice(&sent).map_err(|_| SignError::BadSignature)
 }
@@ -190,7 +185,7 @@ pub fn sign(req: &RawRequest<'_>, signed_headers: &str, secret_key: &str) -> Str
     let Ok(string_to_sign) = string_to_sign(req, signed_headers) else {
         return String::new();
     };
-    let mut mac = keyed(secret_key.as_bytes());
+    let mut mac = keyed::<HmacSha256, Sha256>(secret_key.as_bytes());
     mac.update(&string_to_sign);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -356,24 +351,6 @@ fn payload_hash(req: &RawRequest<'_>) -> Vec<u8> {
 /// surrounding ASCII whitespace.
 fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
     headers.get(name).map(|value| value.as_bytes().trim_ascii())
-}
-
-/// An HMAC-SHA256 keyed with `key` of any length, without a fallible constructor: as RFC 2104
-/// says, a key longer than the hash block is hashed first, then the key is zero-padded to a full
-/// block, which is the fixed-size key the infallible constructor takes.
-fn keyed(key: &[u8]) -> HmacSha256 {
-    let mut block = hmac::digest::Key::<HmacSha256>::default();
-    let hashed;
-    let key = if key.len() > block.len() {
-        hashed = Sha256::digest(key);
-        hashed.as_slice()
-    } else {
-        key
-    };
-    for (slot, byte) in block.iter_mut().zip(key) {
-        *slot = *byte;
-    }
-    <HmacSha256 as KeyInit>::new(&block)
 }
 
 /// Whether `text` (what follows the scheme) starts directly with a known field name.
@@ -1236,7 +1213,7 @@ mod tests {
     fn keyed_matches_the_fallible_constructor_for_every_key_length() {
         for len in [0, 1, 31, 32, 63, 64, 65, 128, 1000] {
             let key: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let mut ours = keyed(&key);
+            let mut ours = keyed::<HmacSha256, Sha256>(&key);
             let mut reference = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
             ours.update(b"data");
             reference.update(b"data");

@@ -9,10 +9,12 @@
 //! Verification is byte-oriented: header values that are not UTF-8 and percent escapes that decode
 //! to invalid UTF-8 are hashed as they are, so no input can panic.
 
-use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
+use percent_encoding::{percent_decode_str, percent_encode};
 use sha2::{Digest, Sha256};
+
+use crate::signing::{keyed, UNRESERVED};
 
 /// The authorization scheme, also the first line of the string to sign.
 const SCHEME: &str = "JDCLOUD2-HMAC-SHA256";
@@ -31,8 +33,6 @@ const DEFAULT_PORTS: [&[u8]; 2] = [b":80", b":443"];
 /// Longest CanonicalHeaders block built. A request head is far smaller unless `SignedHeaders`
 /// repeats the names of large headers, which would otherwise multiply memory use.
 const MAX_CANONICAL_HEADERS: usize = 1024 * 1024;
-/// Upper-case hex digits for percent-encoding.
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// HMAC-SHA256, the only MAC of this scheme.
 type HmacSha256 = Hmac<Sha256>;
@@ -415,48 +415,8 @@ fn join_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
 
 /// Percent-decodes `text` and percent-encodes the bytes again (upper-case hex).
 fn reencode(text: &str) -> String {
-    percent_encode(&percent_decode(text))
-}
-
-/// Decodes every `%XX` (either case); a `%` without two hex digits stays literal.
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        if let Some(&[b'%', high, low]) = bytes.get(i..i + 3) {
-            if let (Some(high), Some(low)) = (hex_digit(high), hex_digit(low)) {
-                out.push(high << 4 | low);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(byte);
-        i += 1;
-    }
-    out
-}
-
-/// The value of one hex digit.
-fn hex_digit(byte: u8) -> Option<u8> {
-    char::from(byte)
-        .to_digit(16)
-        .and_then(|digit| u8::try_from(digit).ok())
-}
-
-/// Encodes every byte but `A–Z a–z 0–9 - _ . ~` as `%XX`, upper-case.
-fn percent_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &byte in bytes {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(byte & 0x0f)]));
-        }
-    }
-    out
+    let decoded: Vec<u8> = percent_decode_str(text).collect();
+    percent_encode(&decoded, UNRESERVED).to_string()
 }
 
 /// StringToSign for one query candidate and one CanonicalHeaders variant (spec §5.3 steps 6–7).
@@ -517,32 +477,14 @@ fn signing_mac(secret_key: &str, scope: &Scope<'_>) -> HmacSha256 {
     let k_region = hmac(&k_date, scope.region.as_bytes());
     let k_service = hmac(&k_region, scope.service.as_bytes());
     let k_signing = hmac(&k_service, TERMINATOR.as_bytes());
-    keyed(&k_signing)
+    keyed::<HmacSha256, Sha256>(&k_signing)
 }
 
 /// HMAC-SHA256 of `data` under `key`.
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = keyed(key);
+    let mut mac = keyed::<HmacSha256, Sha256>(key);
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-/// An HMAC-SHA256 keyed with `key` of any length, without a fallible constructor: as RFC 2104
-/// says, a key longer than the hash block is hashed first, then the key is zero-padded to a full
-/// block, which is the fixed-size key the infallible constructor takes.
-fn keyed(key: &[u8]) -> HmacSha256 {
-    let mut block = hmac::digest::Key::<HmacSha256>::default();
-    let hashed;
-    let key = if key.len() > block.len() {
-        hashed = Sha256::digest(key);
-        hashed.as_slice()
-    } else {
-        key
-    };
-    for (slot, byte) in block.iter_mut().zip(key) {
-        *slot = *byte;
-    }
-    <HmacSha256 as KeyInit>::new(&block)
 }
 
 /// Splits `<AK>/<YYYYMMDD>/<region>/<service>/jdcloud2_request` into AK, date, region, service.
@@ -1208,7 +1150,7 @@ mod tests {
     fn keyed_matches_the_fallible_constructor_for_every_key_length() {
         for len in [0, 1, 31, 32, 63, 64, 65, 128, 1000] {
             let key: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let mut ours = keyed(&key);
+            let mut ours = keyed::<HmacSha256, Sha256>(&key);
             let mut reference = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
             ours.update(b"data");
             reference.update(b"data");
