@@ -54,9 +54,11 @@ pub struct Fired {
 }
 
 impl Fired {
-    /// A JSON note for the journal: `{"rule":"r1","action":{…},"latency":"120ms"}` (no
-    /// `latency` when there is none).
-    pub fn to_json(&self) -> Value {
+    /// The fired rule as JSON, `{"rule":"r1","action":{…},"latency":"120ms"}` (no `latency`
+    /// when there is none), for the engine's tests; the journal records a
+    /// [`FaultRecord`](crate::journal::FaultRecord) instead.
+    #[cfg(test)]
+    fn to_json(&self) -> Value {
         let mut out = serde_json::Map::new();
         out.insert("rule".into(), self.rule_id.as_str().into());
         out.insert("action".into(), self.action.to_json());
