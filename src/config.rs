@@ -80,6 +80,8 @@ pub struct RawConfig {
     pub faults: Option<Raw>,
     /// `max_connections`
     pub max_connections: Option<Raw>,
+    /// `state_dir`: where state is kept across restarts
+    pub state_dir: Option<Raw>,
     /// Vendor tables (`[jd]`, `[aries]`, ...), as JSON.
     pub vendors: Map<String, Value>,
     /// The file vendor tables came from, for error messages.
@@ -123,6 +125,8 @@ pub struct Config {
     pub faults: Option<PathBuf>,
     /// Most connections served at once.
     pub max_connections: usize,
+    /// Directory that keeps the state across restarts (`None` = memory only).
+    pub state_dir: Option<PathBuf>,
     /// Vendor switches (`{"jd":{..}}`).
     pub vendors: Map<String, Value>,
     /// The config file the vendor switches came from, for error messages.
@@ -130,7 +134,7 @@ pub struct Config {
 }
 
 const TOP_LEVEL_KEYS: &str =
-    "host, port, fixtures, auth, transition, seed, quotas, log_format, log_level, admin_token, faults, max_connections or a vendor table";
+    "host, port, fixtures, auth, transition, seed, quotas, log_format, log_level, admin_token, faults, max_connections, state_dir or a vendor table";
 
 impl RawConfig {
     /// Reads a TOML config file.
@@ -180,6 +184,7 @@ impl RawConfig {
                 "admin_token" => &mut raw.admin_token,
                 "faults" => &mut raw.faults,
                 "max_connections" => &mut raw.max_connections,
+                "state_dir" => &mut raw.state_dir,
                 _ => {
                     let toml::Value::Table(vendor_table) = &value else {
                         return Err(ConfigError::new(
@@ -215,7 +220,8 @@ impl RawConfig {
             log_level,
             admin_token,
             faults,
-            max_connections
+            max_connections,
+            state_dir
         );
         if !over.vendors.is_empty() {
             self.vendors.extend(over.vendors);
@@ -312,9 +318,20 @@ impl RawConfig {
                     .ok_or_else(|| format!("invalid value {v:?}; expected an integer >= 1"))
             },
         )?;
+        let state_dir = parse(&self.state_dir, None, |v| {
+            let path = Path::new(v);
+            if v.is_empty() {
+                Err("must not be empty".into())
+            } else if path.exists() && !path.is_dir() {
+                Err(format!("{v:?} is not a directory"))
+            } else {
+                Ok(Some(PathBuf::from(v)))
+            }
+        })?;
         Ok(Config {
             faults,
             max_connections,
+            state_dir,
             host,
             port,
             fixtures,
@@ -351,6 +368,9 @@ impl Config {
         }
         if let Some(path) = &self.faults {
             builder = builder.faults_file(path.clone());
+        }
+        if let Some(dir) = &self.state_dir {
+            builder = builder.state_dir(dir.clone());
         }
         if !self.vendors.is_empty() {
             let source = self.vendors_source.as_deref().unwrap_or("config");

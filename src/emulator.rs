@@ -24,6 +24,7 @@ use crate::fixtures::{FixtureError, Fixtures};
 use crate::instance::Instance;
 use crate::journal::{Journal, DEFAULT_CAPACITY};
 use crate::lifecycle::TransitionPolicy;
+use crate::persist::{self, PersistError, Persistence};
 use crate::pipeline::PipelineConfig;
 use crate::server::{self, ListenerSlot, ServerLimits};
 use crate::settings::Settings;
@@ -58,6 +59,10 @@ pub enum StartError {
     /// The private runtime of `start_blocking` could not be built.
     #[error("cannot build a tokio runtime: {0}")]
     Runtime(io::Error),
+    /// The state directory could not be used (locked, unreadable or corrupt; the message names the
+    /// file).
+    #[error("state dir: {0}")]
+    StateDir(#[from] PersistError),
 }
 
 /// Which clock the emulator runs on.
@@ -82,6 +87,8 @@ pub struct EmulatorBuilder {
     vendor_settings: Option<(Value, String)>,
     fault_rules: Vec<FaultRule>,
     faults_file: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    compact_bytes: u64,
 }
 
 impl Default for EmulatorBuilder {
@@ -99,6 +106,8 @@ impl Default for EmulatorBuilder {
             vendor_settings: None,
             fault_rules: Vec::new(),
             faults_file: None,
+            state_dir: None,
+            compact_bytes: persist::DEFAULT_COMPACT_BYTES,
         }
     }
 }
@@ -182,7 +191,24 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Binds, loads fixtures and starts serving on the current tokio runtime.
+    /// Keeps the state in `dir` (created if missing): every acknowledged change is on disk before
+    /// its response, and a restart with the same directory resumes from it. A directory holding
+    /// state wins over the fixtures, which load only into an empty one. See `docs/persistence.md`.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// With a state directory, the log size (bytes) past which it is compacted into a snapshot;
+    /// the threshold is never below the size of the last snapshot. Default
+    /// [`persist::DEFAULT_COMPACT_BYTES`].
+    pub fn compact_after_bytes(mut self, bytes: u64) -> Self {
+        self.compact_bytes = bytes;
+        self
+    }
+
+    /// Binds, loads fixtures (or the state directory) and starts serving on the current tokio
+    /// runtime.
     pub async fn start(self) -> Result<Emulator, StartError> {
         let clock = match self.clock {
             ClockChoice::System => Clock::system(),
@@ -199,7 +225,28 @@ impl EmulatorBuilder {
             crate::control::settings::apply(&instance, doc)
                 .map_err(|message| StartError::Settings(format!("{source}: {message}")))?;
         }
-        instance.load_fixtures()?;
+        let recovered = match &self.state_dir {
+            Some(dir) => Some(persist::recover(dir)?),
+            None => None,
+        };
+        match recovered
+            .as_ref()
+            .and_then(|r| r.document.as_ref().map(|d| (r, d)))
+        {
+            Some((r, doc)) => {
+                instance
+                    .replace_state(doc)
+                    .map_err(|source| PersistError::InvalidState {
+                        file: r.source.clone(),
+                        source,
+                    })?
+            }
+            None => instance.load_fixtures()?,
+        }
+        if let Some(recovered) = recovered {
+            let persistence = Persistence::start(recovered, &instance, self.compact_bytes)?;
+            instance.set_persistence(persistence);
+        }
         load_faults(&instance, self.fault_rules, self.faults_file.as_deref())?;
         let bind_to = format!("{}:{}", self.host, self.port);
         if self.admin_token.is_none() && !is_loopback_host(&self.host) {
@@ -394,6 +441,8 @@ impl Emulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        // In-flight requests are done: the final snapshot holds everything they changed.
+        self.instance.checkpoint();
     }
 }
 
@@ -512,6 +561,7 @@ impl Drop for BlockingEmulator {
         let _ = self.emulator.shutdown_tx.send(true);
         if let (Some(runtime), Some(task)) = (self.runtime.take(), self.emulator.task.take()) {
             let _ = runtime.block_on(task);
+            self.emulator.instance.checkpoint();
         }
     }
 }

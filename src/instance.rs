@@ -2,6 +2,7 @@
 //! their state. Two instances share nothing; the server, the control plane and the in-process API
 //! are three views of one instance.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -11,6 +12,7 @@ use crate::credentials::Credentials;
 use crate::faults::Faults;
 use crate::fixtures::{self, FixtureError, Fixtures};
 use crate::journal::Journal;
+use crate::persist::Persistence;
 use crate::settings::{Settings, SettingsCell};
 use crate::state::{self, StateError};
 use crate::vendor::{Ctx, Registry};
@@ -26,6 +28,7 @@ pub struct Instance {
     fixtures: Fixtures,
     seed: u64,
     started: Instant,
+    persistence: OnceLock<Persistence>,
 }
 
 impl Instance {
@@ -52,6 +55,7 @@ impl Instance {
             fixtures,
             seed,
             started: Instant::now(),
+            persistence: OnceLock::new(),
         }
     }
 
@@ -90,6 +94,27 @@ impl Instance {
         self.seed
     }
 
+    /// The state directory this instance writes to, if it has one (`--state-dir`).
+    pub fn persistence(&self) -> Option<&Persistence> {
+        self.persistence.get()
+    }
+
+    /// Starts writing every change to a state directory (once; later calls are ignored).
+    pub(crate) fn set_persistence(&self, persistence: Persistence) {
+        let _ = self.persistence.set(persistence);
+    }
+
+    /// With a state directory, writes the whole state as a new snapshot. A failure is logged; the
+    /// state directory then refuses further changes (each answered with the vendor's internal
+    /// error) until a checkpoint succeeds or the emulator restarts.
+    pub fn checkpoint(&self) {
+        if let Some(persistence) = self.persistence() {
+            if let Err(e) = persistence.checkpoint(self) {
+                tracing::error!(target: "imgemu::persist", error = %e, "cannot write a snapshot");
+            }
+        }
+    }
+
     /// Seconds since the instance was created.
     pub fn uptime_s(&self) -> u64 {
         self.started.elapsed().as_secs()
@@ -118,6 +143,7 @@ impl Instance {
             self.load_fixtures()?;
             self.journal.clear();
             self.faults.clear();
+            self.checkpoint();
             Ok(())
         } else {
             self.journal.clear();
@@ -129,6 +155,7 @@ impl Instance {
                 }
             })?;
             state::install(self, empty);
+            self.checkpoint();
             Ok(())
         }
     }
@@ -142,6 +169,7 @@ impl Instance {
     pub fn replace_state(&self, doc: &Value) -> Result<(), StateError> {
         let prepared = state::prepare(self, doc)?;
         state::install(self, prepared);
+        self.checkpoint();
         Ok(())
     }
 }
@@ -158,6 +186,7 @@ impl Instance {
         })?;
         vendor.check_credential(&cred)?;
         self.credentials.register(cred);
+        self.checkpoint();
         Ok(())
     }
 }

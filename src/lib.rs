@@ -49,6 +49,7 @@ pub mod fixtures;
 pub mod instance;
 pub mod journal;
 pub mod lifecycle;
+pub mod persist;
 pub(crate) mod pipeline;
 pub mod quota;
 pub mod replay;

@@ -65,6 +65,10 @@ struct ServeArgs {
     /// JSON file of fault rules (one rule or an array) in force from the start.
     #[arg(long, env = "IMGEMU_FAULTS")]
     faults: Option<String>,
+    /// Keep the state in this directory across restarts: every acknowledged change is fsync'd
+    /// before its response [default: memory only].
+    #[arg(long, env = "IMGEMU_STATE_DIR")]
+    state_dir: Option<String>,
     /// Require `Authorization: Bearer TOKEN` on /_imgemu and allow non-loopback control clients.
     #[arg(long, env = "IMGEMU_ADMIN_TOKEN")]
     admin_token: Option<String>,
@@ -116,6 +120,7 @@ fn layered(matches: &ArgMatches, args: &ServeArgs) -> Result<Config, imgemu::con
             &args.max_connections,
             "IMGEMU_MAX_CONNECTIONS",
         ),
+        state_dir: raw(matches, "state_dir", &args.state_dir, "IMGEMU_STATE_DIR"),
         ..RawConfig::default()
     };
     file.overlay(flags).resolve()
@@ -224,6 +229,7 @@ async fn serve(config: Config) -> ExitCode {
             e @ (StartError::Fixtures(_)
             | StartError::Settings(_)
             | StartError::Faults(_)
+            | StartError::StateDir(_)
             | StartError::Unprotected(_)),
         ) => return fail(EXIT_USAGE, e),
         Err(e) => return fail(1, e),

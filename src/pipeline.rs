@@ -20,8 +20,9 @@ use crate::faults::conn::{ConnControl, ConnDrop};
 use crate::faults::RequestFacts;
 use crate::instance::Instance;
 use crate::journal::{Entry, FaultRecord};
+use crate::persist::PersistError;
 use crate::reply::Reply;
-use crate::vendor::{Answer, Request};
+use crate::vendor::{Answer, Request, Vendor};
 
 /// How much more than its limit a vendor body may be before the pipeline stops reading it.
 pub(crate) const DISCARD_FACTOR: usize = 4;
@@ -270,6 +271,26 @@ pub(crate) async fn handle(
             }
         }
     };
+    let answer = match (tenant.as_deref(), operation) {
+        (Some(t), Some(op)) if instance.persistence().is_some() && vendor.mutates(op) => {
+            match make_durable(&instance, &vendor, t).await {
+                Ok(()) => answer,
+                Err(e) => {
+                    tracing::error!(target: "imgemu::persist", error = %e, "cannot make a change durable");
+                    let reply = vendor
+                        .render_error(
+                            vendor.internal_error_code(),
+                            Some(http::StatusCode::INTERNAL_SERVER_ERROR),
+                            &request,
+                            &ctx,
+                        )
+                        .unwrap_or_else(|| Reply::empty(http::StatusCode::INTERNAL_SERVER_ERROR));
+                    answer.map(|_| Answer::noted(reply, format!("state dir: {e}")))
+                }
+            }
+        }
+        _ => answer,
+    };
     let trace = Trace {
         request_id: &request_id,
         arrived,
@@ -334,6 +355,22 @@ pub(crate) async fn handle(
             Err(ConnDrop)
         }
     }
+}
+
+/// Logs what a state-changing request of `tenant` changed to the state directory and waits until it
+/// is on disk (off the async workers: it may fsync).
+async fn make_durable(
+    instance: &Arc<Instance>,
+    vendor: &Arc<dyn Vendor>,
+    tenant: &str,
+) -> Result<(), PersistError> {
+    let (instance, vendor, tenant) = (instance.clone(), vendor.clone(), tenant.to_string());
+    tokio::task::spawn_blocking(move || match instance.persistence() {
+        Some(persistence) => persistence.record(&instance, vendor.as_ref(), &tenant),
+        None => Ok(()),
+    })
+    .await
+    .unwrap_or_else(|e| Err(PersistError::Broken(format!("commit task failed: {e}"))))
 }
 
 /// Ends an exchange whose request a fault dropped before the handler.

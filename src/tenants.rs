@@ -39,6 +39,13 @@ impl<T: Default + Clone> TenantMap<T> {
         self.tenants.read().get(tenant).cloned()
     }
 
+    /// A copy of one tenant's state (empty if it has none).
+    pub fn copy_of(&self, tenant: &str) -> T {
+        self.get(tenant)
+            .map(|state| state.lock().clone())
+            .unwrap_or_default()
+    }
+
     /// A copy of every tenant's state, by tenant name (each copied under its own lock).
     pub fn snapshot(&self) -> Vec<(String, T)> {
         self.tenants

@@ -199,6 +199,24 @@ pub trait Vendor: Send + Sync + 'static {
     /// Installs a state prepared by [`prepare_state`](Vendor::prepare_state), replacing everything.
     fn install_state(&self, prepared: PreparedState);
 
+    /// Whether `operation` may change stored state beyond counters. With `--state-dir`, the
+    /// pipeline logs [`export_tenant`](Vendor::export_tenant) to disk after each such request
+    /// and before answering it; other requests' changes (JD's quota count) ride along with the
+    /// next logged change or snapshot.
+    fn mutates(&self, operation: &str) -> bool;
+
+    /// What a request of `tenant` may have changed, shaped like this vendor's state-document
+    /// member: top-level members replace the member's, and each tenant under `tenants` replaces
+    /// that tenant whole. The default is the whole member, for vendors whose state is not split
+    /// by tenant.
+    fn export_tenant(&self, _tenant: &str) -> serde_json::Value {
+        self.export_state()
+    }
+
+    /// The error code [`render_error`](Vendor::render_error) renders as this vendor's internal
+    /// server error (used when a change cannot be made durable).
+    fn internal_error_code(&self) -> &'static str;
+
     /// This vendor's async tasks or jobs, as shown by `GET /_imgemu/tasks`.
     fn tasks(&self, _ctx: &Ctx<'_>) -> Vec<serde_json::Value> {
         Vec::new()

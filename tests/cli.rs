@@ -1,10 +1,12 @@
 //! The `imgemu` binary: ready line, serving, graceful exit on SIGTERM, and one-line errors naming
 //! the key (exit code 2) for bad flags, environment variables, config files and fixtures.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_imgemu");
+#[path = "common/binary.rs"]
+mod binary;
+
+use binary::{Running, BIN};
 
 /// Runs the binary expecting it to fail at once; returns (exit code, stderr).
 fn fails(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
@@ -92,51 +94,14 @@ fn config_file_errors_name_the_file_and_key() {
 }
 
 /// A child process that is killed if a test panics before terminating it.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-impl std::ops::Deref for Running {
-    type Target = std::process::Child;
-    fn deref(&self) -> &std::process::Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Running {
-    fn deref_mut(&mut self) -> &mut std::process::Child {
-        &mut self.0
-    }
-}
-
-/// Starts the binary, returns the child and its base URL from the ready line.
+/// Starts the binary quietly; returns the child, its base URL and the ready line.
 fn start(args: &[&str]) -> (Running, String, String) {
-    let child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(args)
         .env("IMGEMU_LOG_LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut child = Running(child);
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("ready line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
-    (child, url, line)
+        .stderr(Stdio::null());
+    binary::start(command)
 }
 
 fn terminate(child: &mut Running) -> Option<i32> {

@@ -160,7 +160,7 @@ fn route(
         ["tasks", id, action @ ("finish" | "fail")] => match *method {
             Method::POST => {
                 let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
-                tasks::force(instance, &id, action, body)
+                checkpointed(instance, tasks::force(instance, &id, action, body))
             }
             _ => method_not_allowed("POST"),
         },
@@ -177,11 +177,26 @@ fn route(
         [vendor, more @ ..] if !more.is_empty() => match instance.registry().by_name(vendor) {
             Some(v) => {
                 let rest = more.join("/");
-                v.control(method, &rest, body, &instance.ctx())
-                    .unwrap_or_else(|| no_route(method, path))
+                let reply = v
+                    .control(method, &rest, body, &instance.ctx())
+                    .unwrap_or_else(|| no_route(method, path));
+                if *method == Method::GET {
+                    reply
+                } else {
+                    checkpointed(instance, reply)
+                }
             }
             None => no_route(method, path),
         },
         _ => no_route(method, path),
     }
+}
+
+/// A control-plane change of state answered with `reply`: when it succeeded and a state directory
+/// is in use, the whole state is written as a snapshot first.
+fn checkpointed(instance: &Instance, reply: Reply) -> Reply {
+    if reply.status.is_success() {
+        instance.checkpoint();
+    }
+    reply
 }

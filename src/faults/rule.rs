@@ -871,7 +871,7 @@ fn check_lognormal(median: Duration, sigma: f64, max: Duration, base: &str) -> R
 }
 
 fn check_delay(d: Duration, path: &str) -> Res<()> {
-    if d.subsec_nanos() % 1_000_000 != 0 {
+    if !d.subsec_nanos().is_multiple_of(1_000_000) {
         return Err(FaultError::new(
             path,
             format!("{d:?} is not a whole number of milliseconds"),

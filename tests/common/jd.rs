@@ -221,7 +221,7 @@ pub fn ramp() -> Vec<u8> {
 /// A 256 × 256 checkerboard of `cell` px.
 pub fn checker(cell: u32) -> Vec<u8> {
     png(256, 256, move |x, y| {
-        if (x / cell + y / cell) % 2 == 0 {
+        if (x / cell + y / cell).is_multiple_of(2) {
             0
         } else {
             255

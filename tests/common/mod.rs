@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod aliyun;
+pub mod binary;
 pub mod huawei;
 pub mod jd;
 

@@ -411,6 +411,19 @@ impl Vendor for Aliyun {
         Ok(Box::new(model::import(member)?))
     }
 
+    fn mutates(&self, operation: &str) -> bool {
+        matches!(operation, "AddImage" | "UpdateImage" | "DeleteImage")
+    }
+
+    fn export_tenant(&self, tenant: &str) -> Value {
+        let state = self.tenants.copy_of(tenant);
+        model::export(std::iter::once((&tenant.to_string(), &state)))
+    }
+
+    fn internal_error_code(&self) -> &'static str {
+        "InternalError"
+    }
+
     fn install_state(&self, prepared: PreparedState) {
         if let Ok(tenants) = prepared.downcast::<BTreeMap<String, TenantState>>() {
             self.tenants.replace(*tenants);

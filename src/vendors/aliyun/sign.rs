@@ -1868,7 +1868,7 @@ mod tests {
                 .filter(|&i| value.is_char_boundary(i))
                 .collect();
             let at = boundaries[rng.next() % boundaries.len()];
-            if rng.next() % 3 == 0 && at < value.len() {
+            if rng.next().is_multiple_of(3) && at < value.len() {
                 value.remove(at);
             } else {
                 value.insert_str(at, rng.pick(pieces));
@@ -1967,7 +1967,7 @@ mod tests {
             let body: Vec<u8> = (0..rng.next() % 8).map(|_| rng.next() as u8).collect();
             let req = V3Request {
                 method: ["GET", "POST", ""][rng.next() % 3],
-                query: (rng.next() % 4 != 0).then_some(query.as_str()),
+                query: (!rng.next().is_multiple_of(4)).then_some(query.as_str()),
                 headers: &headers,
                 body: &body,
             };
@@ -2014,7 +2014,7 @@ mod tests {
         for _ in 0..20_000 {
             let query = rng.text(PIECES, 10);
             let mut body = rng.text(PIECES, 10).into_bytes();
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 body.push(rng.next() as u8);
             }
             let Ok(mut params) = merge_params(Some(&query), Some(&body)) else {

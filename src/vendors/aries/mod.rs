@@ -230,6 +230,18 @@ impl Vendor for Aries {
         Ok(Box::new((store, rng)))
     }
 
+    fn mutates(&self, operation: &str) -> bool {
+        matches!(operation, "CreateImage" | "UpdateImage" | "DeleteImage")
+    }
+
+    fn export_tenant(&self, tenant: &str) -> serde_json::Value {
+        self.store.read().tenant_document(tenant)
+    }
+
+    fn internal_error_code(&self) -> &'static str {
+        "InternalError"
+    }
+
     fn install_state(&self, prepared: PreparedState) {
         if let Ok(prepared) = prepared.downcast::<(Store, StdRng)>() {
             let (store, rng) = *prepared;

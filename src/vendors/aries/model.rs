@@ -169,11 +169,25 @@ fn parse_stamp(text: &str) -> Option<OffsetDateTime> {
 impl Store {
     /// The snapshot member: every field, tenants by name, images by id.
     pub fn to_document(&self) -> serde_json::Value {
+        self.document_of(self.tenants.iter())
+    }
+
+    /// The member restricted to `tenant` (present even when it holds nothing) and `next_id`: what
+    /// a request of that tenant can change.
+    pub fn tenant_document(&self, tenant: &str) -> serde_json::Value {
+        let empty = TenantImages::default();
+        let name = tenant.to_string();
+        let images = self.tenants.get(tenant).unwrap_or(&empty);
+        self.document_of(std::iter::once((&name, images)))
+    }
+
+    fn document_of<'a>(
+        &self,
+        tenants: impl Iterator<Item = (&'a String, &'a TenantImages)>,
+    ) -> serde_json::Value {
         let doc = StoreDoc {
             next_id: Some(self.next_id),
-            tenants: self
-                .tenants
-                .iter()
+            tenants: tenants
                 .map(|(name, t)| {
                     let images = t
                         .iter()

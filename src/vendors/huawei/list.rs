@@ -1470,11 +1470,11 @@ mod tests {
         for _ in 0..20_000 {
             let mut query = String::new();
             for _ in 0..rng.next() % 6 {
-                if !query.is_empty() || rng.next() % 4 == 0 {
+                if !query.is_empty() || rng.next().is_multiple_of(4) {
                     query.push('&');
                 }
                 query.push_str(rng.pick(KEYS));
-                if rng.next() % 8 != 0 {
+                if !rng.next().is_multiple_of(8) {
                     query.push('=');
                 }
                 for _ in 0..rng.next() % 4 {

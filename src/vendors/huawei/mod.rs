@@ -474,6 +474,18 @@ impl Vendor for Huawei {
         Ok(Box::new(model::import(member)?))
     }
 
+    fn mutates(&self, operation: &str) -> bool {
+        // Job reads count toward `polls:N` and can finish a job (and change its image's status).
+        matches!(
+            operation,
+            "CreateImage" | "UpdateImage" | "GlanceDeleteImage" | "ShowJob" | "ShowJobProgress"
+        )
+    }
+
+    fn internal_error_code(&self) -> &'static str {
+        "IMG.0061"
+    }
+
     fn install_state(&self, prepared: PreparedState) {
         if let Ok(store) = prepared.downcast::<Store>() {
             *self.store.lock() = *store;

@@ -1465,7 +1465,7 @@ mod tests {
                 .filter(|&i| value.is_char_boundary(i))
                 .collect();
             let at = boundaries[rng.next() % boundaries.len()];
-            if rng.next() % 3 == 0 && at < value.len() {
+            if rng.next().is_multiple_of(3) && at < value.len() {
                 value.remove(at);
             } else {
                 value.insert_str(at, rng.pick(pieces));
@@ -1592,7 +1592,7 @@ mod tests {
             let req = RawRequest {
                 method: ["GET", "PATCH", "", "get"][rng.next() % 4],
                 path: &path,
-                query: (rng.next() % 4 != 0).then_some(query.as_str()),
+                query: (!rng.next().is_multiple_of(4)).then_some(query.as_str()),
                 headers: &headers,
                 body: &body,
             };

@@ -266,7 +266,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// Standard-alphabet Base64 with optional padding: none at all, or complete (`Zg` and `Zg==`, not
 /// `Zg=`, which the engine alone would accept).
 fn decode_standard(text: &str) -> Option<Vec<u8>> {
-    if text.ends_with('=') && text.len() % 4 != 0 {
+    if text.ends_with('=') && !text.len().is_multiple_of(4) {
         return None;
     }
     LENIENT_BASE64.decode(text).ok()

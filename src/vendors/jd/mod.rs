@@ -394,6 +394,31 @@ impl Vendor for Jd {
         Ok(Box::new(snapshot::import(member)?))
     }
 
+    fn mutates(&self, operation: &str) -> bool {
+        // Status reads count toward `polls:N` and can finish a task.
+        matches!(
+            operation,
+            "index"
+                | "image_delete"
+                | "image_update"
+                | "task"
+                | "product_image_create_product"
+                | "product_image_add"
+                | "product_image_status"
+                | "product_image_del_image"
+                | "product_image_del_product"
+        )
+    }
+
+    fn export_tenant(&self, tenant: &str) -> Value {
+        let state = self.tenants.copy_of(tenant);
+        snapshot::export(std::iter::once((&tenant.to_string(), &state)))
+    }
+
+    fn internal_error_code(&self) -> &'static str {
+        "INTERNAL_SERVER_ERROR"
+    }
+
     fn install_state(&self, prepared: PreparedState) {
         if let Ok(tenants) = prepared.downcast::<BTreeMap<String, TenantState>>() {
             self.tenants.replace(*tenants);

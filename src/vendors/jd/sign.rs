@@ -1305,7 +1305,7 @@ mod tests {
                     .filter(|&i| value.is_char_boundary(i))
                     .collect();
                 let at = boundaries[rng.next() % boundaries.len()];
-                if rng.next() % 3 == 0 && at < value.len() {
+                if rng.next().is_multiple_of(3) && at < value.len() {
                     value.remove(at);
                 } else {
                     value.insert_str(at, PIECES[rng.next() % PIECES.len()]);
