@@ -11,6 +11,21 @@ use time::OffsetDateTime;
 
 use crate::duration;
 
+/// How many finished tasks (JD) or jobs (Huawei) one tenant keeps by default; past it the oldest
+/// finished ones are forgotten. Pending ones are never forgotten.
+pub const DEFAULT_MAX_FINISHED: usize = 10_000;
+
+/// Which finished tasks to forget so that at most `keep` remain: the oldest first, by creation
+/// time and then key. `finished` lists every finished task of one tenant.
+pub fn evictions<K: Ord>(mut finished: Vec<(OffsetDateTime, K)>, keep: usize) -> Vec<K> {
+    if finished.len() <= keep {
+        return Vec::new();
+    }
+    finished.sort_unstable();
+    let excess = finished.len() - keep;
+    finished.into_iter().take(excess).map(|(_, k)| k).collect()
+}
+
 /// When a pending task is considered finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransitionPolicy {
@@ -92,6 +107,15 @@ impl TransitionPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evictions_take_the_oldest_beyond_the_limit() {
+        let at = |s: i64| OffsetDateTime::from_unix_timestamp(s).unwrap();
+        let finished = vec![(at(3), "c"), (at(1), "b"), (at(1), "a"), (at(2), "d")];
+        assert_eq!(evictions(finished.clone(), 2), vec!["a", "b"]);
+        assert_eq!(evictions(finished.clone(), 4), Vec::<&str>::new());
+        assert_eq!(evictions(finished, 0).len(), 4);
+    }
     use crate::clock::MANUAL_EPOCH;
 
     #[test]

@@ -469,7 +469,7 @@ async fn settings_change_behaviour_at_run_time() {
     let got = aries.control(Method::GET, "/settings", None).await.json();
     assert_eq!(
         got,
-        json!({"auth": "lenient", "transition": "polls:1", "quotas": "on", "aliyun": {}, "aries": {}, "huawei": {}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings"}})
+        json!({"auth": "lenient", "transition": "polls:1", "quotas": "on", "aliyun": {}, "aries": {}, "huawei": {"max_finished_jobs": 10000}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings", "max_finished_tasks": 10000}})
     );
     assert_eq!(
         aries
@@ -492,7 +492,7 @@ async fn settings_change_behaviour_at_run_time() {
         .await;
     assert_eq!(
         got.json(),
-        json!({"auth": "strict", "transition": "time:5s", "quotas": "off", "aliyun": {}, "aries": {}, "huawei": {}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings"}})
+        json!({"auth": "strict", "transition": "time:5s", "quotas": "off", "aliyun": {}, "aries": {}, "huawei": {"max_finished_jobs": 10000}, "jd": {"daily_quota": 5000, "qps_limit": "off", "product_status_items": "strings", "max_finished_tasks": 10000}})
     );
     assert_eq!(
         aries

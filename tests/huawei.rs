@@ -849,3 +849,45 @@ async fn huawei_state_round_trips() {
     .await;
     assert_eq!(got.status, 400);
 }
+
+// ------------------------------------------------------------------ bounded job table
+
+#[tokio::test]
+async fn finished_jobs_beyond_the_limit_are_forgotten_oldest_first() {
+    let emu = emulator(AuthMode::Strict).await;
+    emu.settings()
+        .apply(&json!({"huawei.max_finished_jobs": 2}))
+        .unwrap();
+    assert_eq!(emu.settings().view()["huawei"]["max_finished_jobs"], 2);
+    emu.settings().set_transition(TransitionPolicy::Immediate);
+    let hw = HwClient::dev(&emu);
+    let mut jobs = Vec::new();
+    for i in 0..4 {
+        let got = hw
+            .create(
+                &json!({"name": format!("img-{i}"), "image_url": "my-bucket:images/web.qcow2",
+                             "min_disk": 40, "os_version": "CentOS 7.9 64bit"}),
+            )
+            .await;
+        assert_eq!(got.status, 200, "{}", got.text);
+        jobs.push(got.json()["job_id"].as_str().unwrap().to_string());
+        emu.clock()
+            .advance(std::time::Duration::from_secs(1))
+            .unwrap();
+    }
+    for id in &jobs[..2] {
+        assert_ims(&hw.job(DEV_PROJECT, id).await, 404, "IMG.0121");
+    }
+    for id in &jobs[2..] {
+        assert_eq!(hw.job(DEV_PROJECT, id).await.json()["status"], "SUCCESS");
+    }
+    // The images the forgotten jobs made stay.
+    assert_eq!(
+        hw.list("name=img-0").await.json()["images"][0]["status"],
+        "active"
+    );
+    assert!(emu
+        .settings()
+        .apply(&json!({"huawei.max_finished_jobs": "many"}))
+        .is_err());
+}

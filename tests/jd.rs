@@ -1773,3 +1773,59 @@ async fn jd_state_round_trips_with_pending_tasks_and_quota() {
     let err = other.state().replace(&bad).unwrap_err();
     assert_eq!(err.path, "$.jd.tenants.t.tasks[0].family");
 }
+
+// ------------------------------------------------------------------ bounded task table
+
+#[tokio::test]
+async fn finished_tasks_beyond_the_limit_are_forgotten_oldest_first_and_pending_ones_never() {
+    let emu = emulator(AuthMode::Strict).await;
+    emu.settings()
+        .apply(&json!({"jd.max_finished_tasks": 2}))
+        .unwrap();
+    assert_eq!(emu.settings().view()["jd"]["max_finished_tasks"], 2);
+    let jd = JdClient::dev(&emu);
+    let index = |name: String| json!({"collection_name": "food", "docs": [{"image_name": name, "image_content": b64(&ramp())}]});
+    // Four tasks that finish at once, one second apart.
+    emu.settings().set_transition(TransitionPolicy::Immediate);
+    let mut finished = Vec::new();
+    for i in 0..4 {
+        let got = jd.post("index", &index(format!("Done{i}"))).await;
+        finished.push(result(&got)["task_id"].as_str().unwrap().to_string());
+        emu.clock().advance(Duration::from_secs(1)).unwrap();
+    }
+    // The two oldest are forgotten: the answer for a task that never existed.
+    for id in &finished[..2] {
+        assert_business(&jd.task(id).await, 1004, "TASK_NOT_EXIST");
+    }
+    for id in &finished[2..] {
+        assert_eq!(result(&jd.task(id).await)["task_status"], "FINISHED");
+    }
+    // Pending tasks are never forgotten, however many there are.
+    emu.settings().set_transition(TransitionPolicy::Polls(5));
+    let mut pending = Vec::new();
+    for i in 0..3 {
+        let got = jd.post("index", &index(format!("Wait{i}"))).await;
+        pending.push(result(&got)["task_id"].as_str().unwrap().to_string());
+        emu.clock().advance(Duration::from_secs(1)).unwrap();
+    }
+    // Five tasks, limit two: pending ones neither count nor go, and the finished ones stay.
+    for id in &pending {
+        assert_eq!(result(&jd.task(id).await)["task_status"], "PROCESSING");
+    }
+    for id in &finished[2..] {
+        assert_eq!(result(&jd.task(id).await)["task_status"], "FINISHED");
+    }
+    // Their images still arrive: forgetting a task never forgets what it made visible.
+    let fetched = result(
+        &jd.post(
+            "image_fetch",
+            &json!({"collection_name": "food", "image_names": ["Done0", "Done3"]}),
+        )
+        .await,
+    );
+    assert_eq!(fetched["failed_list"], json!([]));
+    assert!(emu
+        .settings()
+        .apply(&json!({"jd.max_finished_tasks": 0}))
+        .is_err());
+}

@@ -13,6 +13,8 @@ mod patch;
 mod rules;
 pub mod sign;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use http::header::HeaderName;
 use http::{HeaderMap, Method, StatusCode};
 use parking_lot::Mutex;
@@ -46,9 +48,10 @@ pub const OPERATIONS: &[&str] = &[
 ];
 
 /// The Huawei vendor and its state.
-#[derive(Default)]
 pub struct Huawei {
     store: Mutex<Store>,
+    /// Finished jobs kept per project (`huawei.max_finished_jobs`).
+    max_finished_jobs: AtomicUsize,
 }
 
 /// A route: the operation a template serves for a method, or the methods it serves.
@@ -83,6 +86,15 @@ fn segments(path: &str) -> Vec<&str> {
 
 fn new_hex_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl Default for Huawei {
+    fn default() -> Self {
+        Huawei {
+            store: Mutex::new(Store::default()),
+            max_finished_jobs: AtomicUsize::new(crate::lifecycle::DEFAULT_MAX_FINISHED),
+        }
+    }
 }
 
 impl Huawei {
@@ -128,7 +140,13 @@ impl Huawei {
                 parts.get(2).copied().unwrap_or(""),
                 &req.body,
             ),
-            "CreateImage" => create_image(&mut store, tenant, &req.body, ctx),
+            "CreateImage" => create_image(
+                &mut store,
+                tenant,
+                &req.body,
+                ctx,
+                self.max_finished_jobs.load(Ordering::Relaxed),
+            ),
             "ShowJob" => {
                 if parts.get(1).copied() != Some(tenant) {
                     return Err(ImsError::new(
@@ -260,6 +278,7 @@ fn create_image(
     tenant: &str,
     body: &[u8],
     ctx: &Ctx<'_>,
+    max_finished_jobs: usize,
 ) -> Result<Reply, ImsError> {
     let now = ctx.clock.now();
     let id = uuid::Uuid::new_v4().to_string();
@@ -306,6 +325,7 @@ fn create_image(
     job.sync_image(&mut image, now);
     store.images.insert(id, image);
     store.jobs.insert(job_id.clone(), job);
+    store.forget_oldest_finished_jobs(tenant, max_finished_jobs);
     Ok(Reply::json_as(
         StatusCode::OK,
         JSON,
@@ -484,6 +504,32 @@ impl Vendor for Huawei {
 
     fn internal_error_code(&self) -> &'static str {
         "IMG.0061"
+    }
+
+    fn switches(&self) -> serde_json::Map<String, Value> {
+        let mut out = serde_json::Map::new();
+        out.insert(
+            "max_finished_jobs".into(),
+            json!(self.max_finished_jobs.load(Ordering::Relaxed)),
+        );
+        out
+    }
+
+    fn set_switch(&self, key: &str, value: &Value) -> Result<(), String> {
+        match key {
+            "max_finished_jobs" => {
+                let keep = value
+                    .as_u64()
+                    .filter(|n| *n >= 1)
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or("huawei.max_finished_jobs: expected an integer >= 1")?;
+                self.max_finished_jobs.store(keep, Ordering::Relaxed);
+                Ok(())
+            }
+            other => Err(format!(
+                "unknown setting huawei.{other}: expected max_finished_jobs"
+            )),
+        }
     }
 
     fn install_state(&self, prepared: PreparedState) {

@@ -54,6 +54,22 @@ impl Store {
         }
     }
 
+    /// Forgets `project`'s oldest finished jobs beyond `keep`; jobs still running are kept.
+    pub fn forget_oldest_finished_jobs(&mut self, project: &str, keep: usize) {
+        if self.jobs.len() <= keep {
+            return;
+        }
+        let finished = self
+            .jobs
+            .values()
+            .filter(|j| j.project_id == project && j.result.is_some())
+            .map(|j| (j.begin_time, j.job_id.clone()))
+            .collect();
+        for id in crate::lifecycle::evictions(finished, keep) {
+            self.jobs.remove(&id);
+        }
+    }
+
     /// Advances every job to `now` (not a read) and writes phase changes to their images.
     pub fn advance_jobs(&mut self, now: OffsetDateTime) {
         for job in self.jobs.values_mut() {

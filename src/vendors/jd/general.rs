@@ -150,6 +150,7 @@ pub(crate) fn create_task(
     if op.transition == crate::lifecycle::TransitionPolicy::Immediate && !stuck {
         tasks::finish(state, &id, None);
     }
+    tasks::forget_oldest_finished(state, op.max_finished_tasks);
     id
 }
 

@@ -85,6 +85,7 @@ struct Switches {
     daily_quota: u64,
     qps_limit: Option<u32>,
     product_status_items: StatusItems,
+    max_finished_tasks: usize,
 }
 
 impl Default for Switches {
@@ -93,6 +94,7 @@ impl Default for Switches {
             daily_quota: DEFAULT_DAILY_QUOTA,
             qps_limit: None,
             product_status_items: StatusItems::Strings,
+            max_finished_tasks: crate::lifecycle::DEFAULT_MAX_FINISHED,
         }
     }
 }
@@ -105,6 +107,7 @@ pub(crate) struct OpCtx<'a> {
     transition: TransitionPolicy,
     status_items: StatusItems,
     lifecycle: Option<crate::faults::Lifecycle>,
+    max_finished_tasks: usize,
 }
 
 /// The JD vendor and its state.
@@ -202,6 +205,7 @@ impl Jd {
             transition: ctx.settings.transition,
             status_items: switches.product_status_items,
             lifecycle: ctx.lifecycle.cloned(),
+            max_finished_tasks: switches.max_finished_tasks,
         };
         let outcome = if req.method == Method::GET {
             match operation {
@@ -468,6 +472,7 @@ impl Vendor for Jd {
             "qps_limit".into(),
             s.qps_limit.map_or_else(|| json!("off"), |q| json!(q)),
         );
+        out.insert("max_finished_tasks".into(), json!(s.max_finished_tasks));
         out.insert(
             "product_status_items".into(),
             json!(match s.product_status_items {
@@ -499,6 +504,13 @@ impl Vendor for Jd {
                     _ => return Err("jd.qps_limit: expected off or an integer >= 1".into()),
                 };
             }
+            "max_finished_tasks" => {
+                switches.max_finished_tasks = value
+                    .as_u64()
+                    .filter(|n| *n >= 1)
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or("jd.max_finished_tasks: expected an integer >= 1")?;
+            }
             "product_status_items" => {
                 switches.product_status_items = match value.as_str() {
                     Some("strings") => StatusItems::Strings,
@@ -508,7 +520,7 @@ impl Vendor for Jd {
             }
             other => {
                 return Err(format!(
-                    "unknown setting jd.{other}: expected daily_quota, qps_limit or product_status_items"
+                    "unknown setting jd.{other}: expected daily_quota, qps_limit, max_finished_tasks or product_status_items"
                 ))
             }
         }

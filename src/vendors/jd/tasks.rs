@@ -158,6 +158,23 @@ fn make_visible(
     }
 }
 
+/// Forgets the oldest FINISHED tasks beyond `keep` (the `jd.max_finished_tasks` switch), so the
+/// task table stays bounded; PROCESSING tasks are never forgotten.
+pub(crate) fn forget_oldest_finished(state: &mut TenantState, keep: usize) {
+    if state.tasks.len() <= keep {
+        return;
+    }
+    let finished = state
+        .tasks
+        .values()
+        .filter(|t| matches!(t.state, TaskState::Finished { .. }))
+        .map(|t| (t.created_at, t.id.clone()))
+        .collect();
+    for id in crate::lifecycle::evictions(finished, keep) {
+        state.tasks.remove(&id);
+    }
+}
+
 /// Finishes every PROCESSING `time:` task of the tenant that is due at `now` (spec §6).
 pub(crate) fn finish_due(state: &mut TenantState, now: OffsetDateTime) {
     let due: Vec<String> = state
