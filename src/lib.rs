@@ -46,6 +46,7 @@ pub mod duration;
 pub mod emulator;
 pub mod faults;
 pub mod fixtures;
+pub(crate) mod ids;
 pub mod instance;
 pub mod journal;
 pub mod lifecycle;

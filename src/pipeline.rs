@@ -41,7 +41,12 @@ pub(crate) struct PipelineConfig {
 
 /// The size of a request head as sent: request line and `name: value\r\n` lines.
 fn head_size(parts: &http::request::Parts) -> usize {
-    let line = parts.method.as_str().len() + parts.uri.to_string().len() + 12;
+    let uri = &parts.uri;
+    // The request target as sent: origin form, or absolute form with scheme and authority.
+    let target = uri.path_and_query().map_or(1, |pq| pq.as_str().len())
+        + uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len());
+    let line = parts.method.as_str().len() + target + 12;
     parts.headers.iter().fold(line, |n, (name, value)| {
         n + name.as_str().len() + value.len() + 4
     })
@@ -188,7 +193,7 @@ pub(crate) async fn handle(
             UNROUTED_BODY_LIMIT,
         )
         .await;
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = crate::ids::uuid_v4().to_string();
         let reply = control::no_route(&method, &path).with_header(
             http::header::HeaderName::from_static("x-request-id"),
             &request_id,

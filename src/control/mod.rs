@@ -90,7 +90,7 @@ pub(crate) async fn handle(
     req: http::Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<FaultBody> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::ids::uuid_v4().to_string();
     let (parts, body) = req.into_parts();
     let read = read_body(&parts.headers, body, CONTROL_BODY_LIMIT, CONTROL_BODY_LIMIT).await;
     let reply = match authorize(config, &parts.headers, peer) {

@@ -404,5 +404,5 @@ pub(crate) fn render(code: &str, message: Option<&str>, req: &Request) -> Option
 
 /// A fresh RequestId: an upper-case UUID.
 pub(crate) fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string().to_ascii_uppercase()
+    crate::ids::uuid_v4().to_string().to_ascii_uppercase()
 }

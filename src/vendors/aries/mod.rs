@@ -90,7 +90,7 @@ impl Vendor for Aries {
             .filter(|v| echoable_request_id(v));
         let id = match sent {
             Some(id) => id.to_string(),
-            None => uuid::Uuid::new_v4().to_string(),
+            None => crate::ids::uuid_v4().to_string(),
         };
         (HeaderName::from_static("x-request-id"), id)
     }

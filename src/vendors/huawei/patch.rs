@@ -72,9 +72,7 @@ fn parse_op(item: &Value) -> Result<Op, ImsError> {
 
 /// Whether `name` is a custom extension attribute (not a table or read-only attribute).
 fn is_custom(name: &str) -> bool {
-    rules::coerce(name, &json!("")).is_none()
-        && !rules::is_read_only(name)
-        && rules::is_custom_name(name)
+    !rules::is_updatable(name) && !rules::is_read_only(name) && rules::is_custom_name(name)
 }
 
 /// The stored value of `name` for `value` (step 5a–b).
@@ -140,7 +138,11 @@ pub(crate) fn apply(image: &Image, ops: &[Op]) -> Result<Image, ImsError> {
             ));
         }
     }
-    if work.keys().filter(|k| is_custom(k)).count() > MAX_CUSTOM {
+    // Only an `add` of a custom attribute can raise the count, so only then is it counted.
+    let adds_custom = ops
+        .iter()
+        .any(|op| matches!(op, Op::Add(name, _) if is_custom(name)));
+    if adds_custom && work.keys().filter(|k| is_custom(k)).count() > MAX_CUSTOM {
         return Err(syntax("more than 128 custom attributes"));
     }
     Ok(work)

@@ -311,8 +311,9 @@ pub(crate) fn is_read_only(name: &str) -> bool {
     name.starts_with("__") || READ_ONLY.contains(&name)
 }
 
-/// Whether `name` is an updatable attribute of the §3.1 table.
-fn is_updatable(name: &str) -> bool {
+/// Whether `name` is an updatable attribute of the §3.1 table (exactly the names [`coerce`]
+/// knows).
+pub(crate) fn is_updatable(name: &str) -> bool {
     matches!(
         name,
         "name"
