@@ -15,14 +15,14 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use time::macros::format_description;
 use time::PrimitiveDateTime;
 
 use super::error::ImsError;
-
-/// An image object as rendered on the wire.
-type Image = Map<String, Value>;
+use super::index::Key;
+use super::model::{visible_to, Image, Store};
 
 /// Default and maximum page size (spec §10 point 8).
 const MAX_LIMIT: usize = 500;
@@ -53,37 +53,62 @@ const MARKER_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Lists `visible` (the caller's own private images of any status plus the gold images, already
-/// filtered for tenant visibility) per the query string.
+/// Lists what `tenant` sees in `store` (its own private images of any status plus the gold
+/// images) per the query string.
+///
+/// The default order (`created_at`) walks the store's [`CreatedIndex`](super::index) from the
+/// marker on and stops once the page is full, so a page costs the same with a million images as
+/// with ten (unless filters reject most of them). Other sort keys filter and sort every visible
+/// image.
 ///
 /// Returns the ListImages body: `{"images":[…],"page_info":{…}}` plus `next` when more images
 /// match, or an `IMG.0001`/`IMG.0024`/`IMG.0027` error for an invalid parameter.
-pub fn list(visible: &[&Map<String, Value>], query: Option<&str>) -> Result<Value, ImsError> {
+pub fn list<'a>(store: &'a Store, tenant: &str, query: Option<&str>) -> Result<Page<'a>, ImsError> {
     let pairs = parse_query(query.unwrap_or(""));
     let request = Request::parse(&effective(&pairs))?;
+    let find = |id: &str| {
+        store
+            .images
+            .get(&id.to_ascii_lowercase())
+            .filter(|image| visible_to(image, tenant))
+    };
     let marker = request
         .marker
         .as_deref()
-        .map(|id| find_marker(visible, id))
+        .map(|id| {
+            find(id).ok_or_else(|| {
+                ImsError::new(BAD_MARKER, format!("marker {id:?} is not a visible image"))
+            })
+        })
         .transpose()?;
-    if request.id_unknown(visible) {
-        return Ok(json!({"images": []}));
+    if request.id.as_deref().is_some_and(|id| find(id).is_none()) {
+        return Ok(Page::bare_empty());
     }
-    let mut hits: Vec<&Image> = visible
-        .iter()
-        .copied()
-        .filter(|image| request.matches(image))
-        .collect();
-    hits.sort_by(|a, b| request.sort.compare(a, b));
-    if let Some(marker) = marker {
-        hits.retain(|image| request.sort.compare(image, marker) == Ordering::Greater);
-    }
+    let mut hits: Vec<&Image> = if request.sort.key == DEFAULT_SORT_KEY {
+        let after = marker.map(Key::of);
+        store
+            .created
+            .visible(tenant, request.sort.descending, after.as_ref())
+            .filter_map(|key| store.images.get(&key.folded))
+            .filter(|image| request.matches(image))
+            .take(request.limit.saturating_add(1))
+            .collect()
+    } else {
+        let mut hits: Vec<&Image> = store
+            .images
+            .values()
+            .filter(|image| visible_to(image, tenant) && request.matches(image))
+            .collect();
+        hits.sort_by(|a, b| request.sort.compare(a, b));
+        if let Some(marker) = marker {
+            hits.retain(|image| request.sort.compare(image, marker) == Ordering::Greater);
+        }
+        hits
+    };
     let more = hits.len() > request.limit;
     hits.truncate(request.limit);
-    Ok(render(
-        &hits,
-        more.then(|| next_link(&pairs, hits.last().copied())),
-    ))
+    let next = more.then(|| next_link(&pairs, hits.last().copied()));
+    Ok(render(hits, next))
 }
 
 /// One `name=value` segment of the query string.
@@ -177,13 +202,6 @@ impl Request {
             filters,
             id: get("id").map(str::to_string),
         })
-    }
-
-    /// Whether an `id` filter names no visible image (unknown or malformed).
-    fn id_unknown(&self, visible: &[&Image]) -> bool {
-        self.id
-            .as_deref()
-            .is_some_and(|id| !visible.iter().any(|image| id_is(image, id)))
     }
 
     /// Whether every filter accepts `image`.
@@ -338,15 +356,6 @@ fn id_is(image: &Image, id: &str) -> bool {
         .get("id")
         .and_then(Value::as_str)
         .is_some_and(|own| own.eq_ignore_ascii_case(id))
-}
-
-/// The visible image a `marker` names, else `IMG.0027`.
-fn find_marker<'v>(visible: &[&'v Image], id: &str) -> Result<&'v Image, ImsError> {
-    visible
-        .iter()
-        .copied()
-        .find(|image| id_is(image, id))
-        .ok_or_else(|| ImsError::new(BAD_MARKER, format!("marker {id:?} is not a visible image")))
 }
 
 /// One filter over images.
@@ -565,25 +574,52 @@ fn next_link(pairs: &[Pair<'_>], last: Option<&Image>) -> String {
     format!("{PATH}?{}", query.join("&"))
 }
 
+/// A ListImages body, serialised straight from the stored images (members in alphabetical
+/// order, as every Huawei body).
+#[derive(Debug, Serialize)]
+pub struct Page<'a> {
+    images: Vec<&'a Image>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_info: Option<PageInfo<'a>>,
+}
+
+/// `page_info`: `{"next_marker": <last id>}` when more images match, else `{}`.
+#[derive(Debug, Serialize)]
+struct PageInfo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<&'a str>,
+}
+
+impl Page<'_> {
+    /// `{"images":[]}`: the answer to an `id` filter that names no visible image.
+    fn bare_empty() -> Self {
+        Page {
+            images: Vec::new(),
+            next: None,
+            page_info: None,
+        }
+    }
+}
+
 /// The response body for one page; `next` is set when more images match after it.
-fn render(page: &[&Image], next: Option<String>) -> Value {
-    let images: Vec<Value> = page
-        .iter()
-        .map(|image| Value::Object((*image).clone()))
-        .collect();
-    match (next, page.last()) {
-        (Some(next), Some(last)) => json!({
-            "images": images,
-            "page_info": {"next_marker": id_of(last)},
-            "next": next,
-        }),
-        _ => json!({"images": images, "page_info": {}}),
+fn render<'a>(page: Vec<&'a Image>, next: Option<String>) -> Page<'a> {
+    let next_marker = page
+        .last()
+        .map(|last| id_of(last))
+        .filter(|_| next.is_some());
+    Page {
+        next: next.filter(|_| next_marker.is_some()),
+        page_info: Some(PageInfo { next_marker }),
+        images: page,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const A: &str = "0a000000-0000-4000-8000-00000000000a";
     const B: &str = "0b000000-0000-4000-8000-00000000000b";
@@ -631,9 +667,25 @@ mod tests {
             .collect()
     }
 
+    /// The project the private test images belong to.
+    const PROJECT: &str = "0b1e494e2660441a957313163095fe5c";
+
+    /// A store holding `images`.
+    fn store(images: &[Image]) -> Store {
+        let mut store = Store::default();
+        for image in images {
+            let id = image["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            store.insert_image(id, image.clone());
+        }
+        store
+    }
+
     fn run(images: &[Image], query: &str) -> Result<Value, ImsError> {
-        let refs: Vec<&Image> = images.iter().collect();
-        list(&refs, Some(query))
+        let store = store(images);
+        list(&store, PROJECT, Some(query)).map(|page| serde_json::to_value(page).unwrap())
     }
 
     fn ok(images: &[Image], query: &str) -> Value {
@@ -662,13 +714,66 @@ mod tests {
         }
     }
 
+    /// The index walk gives exactly what sorting every visible image gives, for every page.
+    #[test]
+    fn the_created_at_index_pages_like_a_full_sort() {
+        let mut images = Vec::new();
+        for n in 0..60u32 {
+            // Repeated timestamps, ids differing in case, other projects and gold images mixed in.
+            let id = format!("{:08x}-0000-4000-8000-{:012x}", (n * 7919) % 97, n);
+            let id = if n % 3 == 0 { id.to_uppercase() } else { id };
+            let created = format!("2024-01-01T00:00:{:02}Z", n % 7);
+            let mut image = image(&id, &format!("img-{n}"), &created);
+            match n % 5 {
+                0 => image = with(image, json!({"owner": "ffffffffffffffffffffffffffffffff"})),
+                1 => {
+                    image = with(
+                        image,
+                        json!({"__imagetype": "gold", "visibility": "public",
+                        "owner": "00000000000000000000000000000000"}),
+                    )
+                }
+                _ => {}
+            }
+            images.push(image);
+        }
+        let store = store(&images);
+        for dir in ["desc", "asc"] {
+            let mut expected: Vec<&Image> = store
+                .images
+                .values()
+                .filter(|i| visible_to(i, PROJECT))
+                .collect();
+            let sort = Sort::parse(None, Some(dir)).unwrap();
+            expected.sort_by(|a, b| sort.compare(a, b));
+            let want: Vec<&str> = expected.iter().map(|i| id_of(i)).collect();
+            let mut got = Vec::new();
+            let mut marker = String::new();
+            loop {
+                let page = list(
+                    &store,
+                    PROJECT,
+                    Some(&format!("limit=7&sort_dir={dir}&marker={marker}")),
+                )
+                .unwrap();
+                let body = serde_json::to_value(page).unwrap();
+                let page = body["images"].as_array().unwrap().clone();
+                got.extend(page.iter().map(|i| i["id"].as_str().unwrap().to_string()));
+                match body["page_info"]["next_marker"].as_str() {
+                    Some(next) => marker = next.to_string(),
+                    None => break,
+                }
+            }
+            assert_eq!(got, want, "sort_dir={dir}");
+        }
+    }
+
     // ---- defaults and sorting ----
 
     #[test]
     fn defaults_list_everything_newest_first_without_next() {
         let images = five();
-        let refs: Vec<&Image> = images.iter().collect();
-        let body = list(&refs, None).unwrap();
+        let body = run(&images, "").unwrap();
         assert_eq!(ids(&images, ""), [E, D, C, B, A]);
         assert_eq!(body["page_info"], json!({}));
         assert!(body.get("next").is_none());

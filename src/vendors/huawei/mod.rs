@@ -6,6 +6,7 @@
 mod auth;
 mod create;
 mod error;
+mod index;
 mod jobs;
 mod list;
 mod model;
@@ -85,7 +86,7 @@ fn segments(path: &str) -> Vec<&str> {
 }
 
 fn new_hex_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    crate::ids::uuid_v4().simple().to_string()
 }
 
 impl Default for Huawei {
@@ -122,15 +123,8 @@ impl Huawei {
                 &req.body,
                 now,
             ),
-            "ListImages" => {
-                let visible: Vec<&model::Image> = store
-                    .images
-                    .values()
-                    .filter(|i| model::visible_to(i, tenant))
-                    .collect();
-                list::list(&visible, req.query.as_deref())
-                    .map(|v| Reply::json_as(StatusCode::OK, JSON, &v))
-            }
+            "ListImages" => list::list(&store, tenant, req.query.as_deref())
+                .map(|v| Reply::json_as(StatusCode::OK, JSON, &v)),
             "GlanceShowImage" => {
                 show_image(&mut store, tenant, parts.get(2).copied().unwrap_or(""), now)
             }
@@ -269,7 +263,7 @@ fn delete_image(store: &mut Store, tenant: &str, id: &str, body: &[u8]) -> Resul
     if image.get("protected") == Some(&json!(true)) {
         return Err(ImsError::new("IMG.0028", "the image is protected"));
     }
-    store.images.remove(&id.to_ascii_lowercase());
+    store.remove_image(&id.to_ascii_lowercase());
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
@@ -281,7 +275,7 @@ fn create_image(
     max_finished_jobs: usize,
 ) -> Result<Reply, ImsError> {
     let now = ctx.clock.now();
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = crate::ids::uuid_v4().to_string();
     let created = create::build(body, &id, tenant, &format_seconds(now))?;
     if ctx.settings.quotas && store.private_count(tenant) >= PRIVATE_IMAGE_QUOTA {
         return Err(ImsError::new("IMG.0015", "100 private images"));
@@ -323,7 +317,7 @@ fn create_image(
     let mut image = created.image;
     job.advance(now);
     job.sync_image(&mut image, now);
-    store.images.insert(id, image);
+    store.insert_image(id, image);
     store.jobs.insert(job_id.clone(), job);
     store.forget_oldest_finished_jobs(tenant, max_finished_jobs);
     Ok(Reply::json_as(

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
+use super::index::CreatedIndex;
 use super::jobs::{format_millis, Job, JobFault, JobResult};
 use super::rules::is_uuid;
 use crate::clock::parse_rfc3339;
@@ -30,8 +31,12 @@ pub(crate) enum Lookup<'a> {
 /// Every image and job of one emulator.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Store {
+    /// Every image, by lower-cased id. Insert and remove through [`Store::insert_image`] and
+    /// [`Store::remove_image`], which keep [`Store::created`] in step.
     pub images: BTreeMap<String, Image>,
     pub jobs: BTreeMap<String, Job>,
+    /// ListImages' default order (`created_at`, id) per project.
+    pub created: CreatedIndex,
 }
 
 /// Whether an image is a gold image.
@@ -45,6 +50,24 @@ pub(crate) fn visible_to(image: &Image, tenant: &str) -> bool {
 }
 
 impl Store {
+    /// Adds (or replaces) the image stored under `key` (its lower-cased id); returns the old one.
+    pub fn insert_image(&mut self, key: String, image: Image) -> Option<Image> {
+        if let Some(old) = self.images.get(&key) {
+            self.created.remove(old);
+        }
+        self.created.insert(&image);
+        self.images.insert(key, image)
+    }
+
+    /// Removes the image stored under `key`.
+    pub fn remove_image(&mut self, key: &str) -> Option<Image> {
+        let old = self.images.remove(key);
+        if let Some(old) = &old {
+            self.created.remove(old);
+        }
+        old
+    }
+
     /// The image `id` as `tenant` sees it.
     pub fn lookup(&mut self, id: &str, tenant: &str) -> Lookup<'_> {
         match self.images.get_mut(&id.to_ascii_lowercase()) {
@@ -307,7 +330,7 @@ pub(crate) fn import(member: Option<&Value>) -> Result<Store, StateError> {
     let mut store = Store::default();
     for (i, image) in doc.images.into_iter().enumerate() {
         let id = image_from(&image, i)?;
-        if store.images.insert(id, image).is_some() {
+        if store.insert_image(id, image).is_some() {
             return Err(StateError::new(
                 format!("images[{i}].id"),
                 "duplicate image id",

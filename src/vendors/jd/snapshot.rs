@@ -440,20 +440,28 @@ fn tenant_from(name: &str, doc: TenantDoc) -> Result<TenantState, StateError> {
                 "duplicate collection",
             ));
         }
-        let mut images = Vec::new();
+        let mut images = Vec::with_capacity(c.images.len());
+        // Names seen so far: a set, so a 30,000-image collection loads in linear time.
+        let mut names = std::collections::HashSet::with_capacity(c.images.len());
         for (ii, image) in c.images.iter().enumerate() {
-            let image_at = format!("{at}.images[{ii}]");
-            let image_name = required(&image.image_name, format!("{image_at}.image_name"))?;
-            if images.iter().any(|i: &GeneralImage| &i.name == image_name) {
+            let image_at = || format!("{at}.images[{ii}]");
+            let image_name = image
+                .image_name
+                .as_ref()
+                .ok_or_else(|| StateError::new(format!("{}.image_name", image_at()), "missing"))?;
+            if !names.insert(image_name.as_str()) {
                 return Err(StateError::new(
-                    format!("{image_at}.image_name"),
+                    format!("{}.image_name", image_at()),
                     "duplicate image name",
                 ));
             }
+            let content =
+                Content::from_snapshot(image.content.as_deref(), image.content_url.as_deref())
+                    .map_err(|e| StateError::new(image_at(), e.to_string()))?;
             images.push(GeneralImage {
                 name: image_name.clone(),
                 info: image.info.clone(),
-                content: content_from(image, &image_at)?,
+                content: Arc::new(content),
             });
         }
         state.collections.push(GeneralCollection {
@@ -464,9 +472,10 @@ fn tenant_from(name: &str, doc: TenantDoc) -> Result<TenantState, StateError> {
     if let Some(pc) = doc.product_collection {
         let at = format!("{base}.product_collection");
         let mut products: Vec<Product> = Vec::new();
+        let mut ids = std::collections::HashSet::new();
         for (pi, p) in pc.products.into_iter().enumerate() {
             let p_at = format!("{at}.products[{pi}]");
-            if products.iter().any(|q| q.id == p.product_id) {
+            if !ids.insert(p.product_id.clone()) {
                 return Err(StateError::new(
                     format!("{p_at}.product_id"),
                     "duplicate product id",
