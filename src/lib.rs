@@ -50,6 +50,7 @@ pub(crate) mod ids;
 pub mod instance;
 pub mod journal;
 pub mod lifecycle;
+pub mod logging;
 pub mod persist;
 pub(crate) mod pipeline;
 pub mod quota;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use imgemu::config::{Config, LogFormat, Raw, RawConfig};
+use imgemu::config::{Config, Raw, RawConfig};
 use imgemu::StartError;
 
 /// Local emulator of the JD Cloud NeuHub, Alibaba Image Search, Huawei IMS and Aries image APIs.
@@ -126,23 +126,14 @@ fn layered(matches: &ArgMatches, args: &ServeArgs) -> Result<Config, imgemu::con
     file.overlay(flags).resolve()
 }
 
-fn init_logging(config: &Config) {
-    // Our own events at the chosen level; other crates (hyper, tokio) only when they warn.
-    let level = config.log_level.as_str();
-    let others = if matches!(level, "error" | "off") {
-        level
-    } else {
-        "warn"
-    };
-    let filter = tracing_subscriber::EnvFilter::new(format!("{others},imgemu={level}"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Pretty => builder.compact().init(),
-        LogFormat::Json => builder.json().init(),
-    }
+fn init_logging(config: &Config) -> Option<imgemu::logging::LogGuard> {
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    imgemu::logging::install(
+        config.log_format,
+        &config.log_level,
+        ansi,
+        std::io::stderr(),
+    )
 }
 
 /// A future that completes on SIGINT or SIGTERM. Created before the ready line is printed, so a
@@ -211,7 +202,8 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    init_logging(&config);
+    // Flushes the log when main returns.
+    let _log = init_logging(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -180,19 +180,19 @@ fn client_runtime(threads: usize) -> Result<tokio::runtime::Runtime, BenchError>
         .map_err(|e| BenchError::Io("building the client runtime".into(), e))
 }
 
-fn install_log(path: &std::path::Path) -> Result<(), BenchError> {
+/// Installs the binary's own log output (`imgemu::logging`, info, compact) writing to `path`.
+fn install_log(path: &std::path::Path) -> Result<Option<imgemu::logging::LogGuard>, BenchError> {
     let file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .open(path)
         .map_err(|e| BenchError::Io(format!("opening {}", path.display()), e))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn,imgemu=info"))
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
-        .compact()
-        .init();
-    Ok(())
+    Ok(imgemu::logging::install(
+        imgemu::config::LogFormat::Pretty,
+        "info",
+        false,
+        file,
+    ))
 }
 
 fn selected(args: &LoadArgs) -> Vec<Scenario> {
@@ -406,9 +406,10 @@ fn header(args: &LoadArgs, what: &str) {
 }
 
 fn suite(args: &LoadArgs) -> Result<(), BenchError> {
-    if let Some(path) = &args.server_log {
-        install_log(path)?;
-    }
+    let _log = match &args.server_log {
+        Some(path) => install_log(path)?,
+        None => None,
+    };
     let client = client_runtime(args.client_threads)?;
     header(args, "suite");
     let mut table = Table::default();
@@ -423,9 +424,10 @@ fn suite(args: &LoadArgs) -> Result<(), BenchError> {
 }
 
 fn sweep(args: &LoadArgs, counts: &[usize]) -> Result<(), BenchError> {
-    if let Some(path) = &args.server_log {
-        install_log(path)?;
-    }
+    let _log = match &args.server_log {
+        Some(path) => install_log(path)?,
+        None => None,
+    };
     let client = client_runtime(args.client_threads)?;
     header(args, "sweep");
     let mut table = Table::default();
