@@ -299,7 +299,11 @@ fn measure(
     outcome
 }
 
-/// One pass over the selected scenarios and bare at `connections`; adds rows to `table`.
+/// One pass over the selected scenarios at `connections`; adds rows to `table`.
+///
+/// Each scenario is measured right after a bare hyper measurement of the same length and
+/// connection count, and its ratios are taken against that one: on a shared machine the load
+/// drifts within minutes, and a ratio of two adjacent measurements is what stays comparable.
 fn pass(
     args: &LoadArgs,
     client: &tokio::runtime::Runtime,
@@ -308,41 +312,38 @@ fn pass(
     tag: &str,
 ) -> Result<(), BenchError> {
     let span = args.warmup + args.duration;
-    let bare = {
-        let served = Served::bare(args.server_threads, Bare::Plain)?;
-        let plan = Plan {
-            addr: served.addr(),
-            connections,
-            warmup: args.warmup,
-            duration: args.duration,
-        };
+    let plan = |addr| Plan {
+        addr,
+        connections,
+        warmup: args.warmup,
+        duration: args.duration,
+    };
+    let bare = Served::bare(args.server_threads, Bare::Plain)?;
+    let bare_request = Requests::Same(scenarios::bare_request(bare.addr()));
+    let measure_bare = |table: &mut Table| {
         let out = measure(
             client,
-            plan,
-            Requests::Same(scenarios::bare_request(served.addr())),
+            plan(bare.addr()),
+            bare_request.clone(),
             "bare hyper",
         );
-        Figures::of(&out, None)
+        let figures = Figures::of(&out, None);
+        table.add(format!("{tag}bare hyper"), "-", figures.clone());
+        figures
     };
-    table.add(format!("{tag}bare hyper"), "-", bare.clone());
     {
-        let served = Served::bare(args.server_threads, Bare::ServerOptions)?;
-        let plan = Plan {
-            addr: served.addr(),
-            connections,
-            warmup: args.warmup,
-            duration: args.duration,
-        };
+        let reference = measure_bare(table);
+        let options = Served::bare(args.server_threads, Bare::ServerOptions)?;
         let out = measure(
             client,
-            plan,
-            Requests::Same(scenarios::bare_request(served.addr())),
+            plan(options.addr()),
+            Requests::Same(scenarios::bare_request(options.addr())),
             "bare hyper + server options",
         );
         table.add(
             format!("{tag}bare hyper + server options"),
             "-",
-            Figures::of(&out, Some(&bare)),
+            Figures::of(&out, Some(&reference)),
         );
     }
     let chosen = selected(args);
@@ -363,15 +364,10 @@ fn pass(
                 .find(|(s, _)| *s == scenario)
                 .map_or(60_000.0, |(_, r)| *r);
             let requests = requests_for(scenario, auth, served.addr(), connections, expected, span);
-            let plan = Plan {
-                addr: served.addr(),
-                connections,
-                warmup: args.warmup,
-                duration: args.duration,
-            };
+            let reference = measure_bare(table);
             let out = measure(
                 client,
-                plan,
+                plan(served.addr()),
                 requests,
                 &format!("{} ({auth})", scenario.name()),
             );
@@ -381,7 +377,7 @@ fn pass(
             table.add(
                 format!("{tag}{}", scenario.name()),
                 &auth.to_string(),
-                Figures::of(&out, Some(&bare)),
+                Figures::of(&out, Some(&reference)),
             );
         }
     }

@@ -245,6 +245,14 @@ pub fn big(args: &BigArgs) -> Result<(), BenchError> {
     let dir = args.fixtures.display().to_string();
     let summary = std::fs::read_to_string(args.fixtures.join("SUMMARY"))
         .unwrap_or_else(|_| "(no SUMMARY file)".into());
+    // The number of images, from the JSON line of SUMMARY (1M when absent).
+    let count = summary
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v["images"].as_u64())
+        .unwrap_or(1_000_000)
+        .max(2);
+    let summary = summary.lines().next().unwrap_or_default().to_string();
     println!(
         "imgemu-bench big: {dir}: {}; {} CPU(s), {}",
         summary.trim(),
@@ -304,8 +312,10 @@ pub fn big(args: &BigArgs) -> Result<(), BenchError> {
         ("content-type", "application/json"),
         ("authorization", jd_auth),
     ];
-    let mid = hw_id(500_000);
-    let some = hw_id(123_456);
+    let mid = hw_id(count / 2);
+    let some = hw_id(count / 4);
+    // Collections hold up to 30,000 images: the middle of c0.
+    let jd_name = format!("img-{:07}", count.min(30_000) / 2);
     let mut cases: Vec<(String, bytes::Bytes)> = Vec::new();
     if args.fixtures.join("huawei.json").exists() {
         cases.push((
@@ -350,21 +360,24 @@ pub fn big(args: &BigArgs) -> Result<(), BenchError> {
     }
     if args.fixtures.join("jd.json").exists() {
         cases.push((
-            "jd image_fetch (collection of 30,000)".into(),
+            format!("jd image_fetch (collection of {})", count.min(30_000)),
             scenarios::raw(
                 "POST",
                 "/jdai/image_fetch",
                 &jd_headers,
-                br#"{"collection_name":"c0","image_names":["img-0015000"]}"#,
+                format!(r#"{{"collection_name":"c0","image_names":["{jd_name}"]}}"#).as_bytes(),
             ),
         ));
         cases.push((
-            "jd image_update (collection of 30,000)".into(),
+            format!("jd image_update (collection of {})", count.min(30_000)),
             scenarios::raw(
                 "POST",
                 "/jdai/image_update",
                 &jd_headers,
-                br#"{"collection_name":"c0","docs":[{"image_name":"img-0015000","info":"{\"price\":\"2.0\"}"}]}"#,
+                format!(
+                    r#"{{"collection_name":"c0","docs":[{{"image_name":"{jd_name}","info":"{{\"price\":\"2.0\"}}"}}]}}"#
+                )
+                .as_bytes(),
             ),
         ));
         cases.push((
