@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -23,7 +23,7 @@ enum Mode {
 /// A shareable clock handle (cheap to clone through `Arc`).
 #[derive(Debug)]
 pub struct Clock {
-    mode: Mutex<Mode>,
+    mode: RwLock<Mode>,
 }
 
 /// What `GET /_imgemu/clock` shows.
@@ -50,7 +50,7 @@ impl Clock {
     /// A clock that follows system time.
     pub fn system() -> Self {
         Self {
-            mode: Mutex::new(Mode::Running {
+            mode: RwLock::new(Mode::Running {
                 offset: time::Duration::ZERO,
             }),
         }
@@ -59,13 +59,13 @@ impl Clock {
     /// A clock frozen at `at` until advanced, set or resumed.
     pub fn frozen_at(at: OffsetDateTime) -> Self {
         Self {
-            mode: Mutex::new(Mode::Frozen { at }),
+            mode: RwLock::new(Mode::Frozen { at }),
         }
     }
 
     /// The current emulator time (UTC).
     pub fn now(&self) -> OffsetDateTime {
-        match *self.mode.lock() {
+        match *self.mode.read() {
             Mode::Running { offset } => OffsetDateTime::now_utc() + offset,
             Mode::Frozen { at } => at,
         }
@@ -79,12 +79,12 @@ impl Clock {
 
     /// Whether the clock stands still.
     pub fn is_frozen(&self) -> bool {
-        matches!(*self.mode.lock(), Mode::Frozen { .. })
+        matches!(*self.mode.read(), Mode::Frozen { .. })
     }
 
     /// Stops the clock at the current instant.
     pub fn freeze(&self) {
-        let mut mode = self.mode.lock();
+        let mut mode = self.mode.write();
         if let Mode::Running { offset } = *mode {
             *mode = Mode::Frozen {
                 at: OffsetDateTime::now_utc() + offset,
@@ -94,7 +94,7 @@ impl Clock {
 
     /// Lets a frozen clock run again from the instant it shows.
     pub fn resume(&self) {
-        let mut mode = self.mode.lock();
+        let mut mode = self.mode.write();
         if let Mode::Frozen { at } = *mode {
             *mode = Mode::Running {
                 offset: at - OffsetDateTime::now_utc(),
@@ -105,7 +105,7 @@ impl Clock {
     /// Moves the clock forward by `by` (frozen or running).
     pub fn advance(&self, by: Duration) -> Result<(), ClockError> {
         let by = time::Duration::try_from(by).map_err(|_| ClockError::OutOfRange)?;
-        let mut mode = self.mode.lock();
+        let mut mode = self.mode.write();
         *mode = match *mode {
             Mode::Running { offset } => Mode::Running {
                 offset: offset.checked_add(by).ok_or(ClockError::OutOfRange)?,
@@ -120,7 +120,7 @@ impl Clock {
     /// Sets the clock to `to`; a frozen clock stays frozen there, a running one runs on from there.
     pub fn set(&self, to: OffsetDateTime) {
         let to = to.to_offset(time::UtcOffset::UTC);
-        let mut mode = self.mode.lock();
+        let mut mode = self.mode.write();
         *mode = match *mode {
             Mode::Running { .. } => Mode::Running {
                 offset: to - OffsetDateTime::now_utc(),

@@ -229,6 +229,7 @@ pub(crate) async fn handle(
         body: read.bytes,
         body_too_large: read.too_large,
         request_id: request_id.clone(),
+        derived: Default::default(),
     };
 
     let ctx = instance.ctx();

@@ -34,6 +34,28 @@ pub struct Request {
     pub body_too_large: bool,
     /// The request id this request answers with.
     pub request_id: String,
+    /// What the vendor derived from the request once, for its later steps to reuse.
+    pub derived: Derived,
+}
+
+/// Vendor-private data derived once from a request and reused by the later pipeline steps: for
+/// example Alibaba's decoded parameters, which classify, precheck, authenticate and handle all
+/// need. Holds one value of one type.
+#[derive(Default)]
+pub struct Derived(std::sync::OnceLock<Box<dyn Any + Send + Sync>>);
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived(..)")
+    }
+}
+
+impl Derived {
+    /// The value `derive` computes, computed on the first call only. `None` if an earlier call
+    /// stored a value of another type (a vendor should use one type).
+    pub fn get_or_init<T: Any + Send + Sync>(&self, derive: impl FnOnce() -> T) -> Option<&T> {
+        self.0.get_or_init(|| Box::new(derive())).downcast_ref()
+    }
 }
 
 impl Request {

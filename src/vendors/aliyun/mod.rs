@@ -281,6 +281,15 @@ fn dispatch(
     }
 }
 
+/// The request's parameters, decoded once per request and shared by every pipeline step.
+fn params(req: &Request) -> Result<std::borrow::Cow<'_, Params>, AliError> {
+    match req.derived.get_or_init(|| Params::decode(req)) {
+        Some(Ok(params)) => Ok(std::borrow::Cow::Borrowed(params)),
+        Some(Err(e)) => Err(e.clone()),
+        None => Params::decode(req).map(std::borrow::Cow::Owned),
+    }
+}
+
 impl Vendor for Aliyun {
     fn name(&self) -> &'static str {
         "aliyun"
@@ -304,7 +313,7 @@ impl Vendor for Aliyun {
                 .answer(req)
                 .reply);
         }
-        let Ok(params) = Params::decode(req) else {
+        let Ok(params) = params(req) else {
             return Ok(UNKNOWN_ACTION);
         };
         let action = params
@@ -326,7 +335,7 @@ impl Vendor for Aliyun {
         if req.body_too_large {
             return Err(AliError::new("BadRequest", "body larger than 8 MiB").answer(req));
         }
-        Params::decode(req).map(|_| ()).map_err(|e| e.answer(req))
+        params(req).map(|_| ()).map_err(|e| e.answer(req))
     }
 
     fn authenticate(
@@ -335,7 +344,7 @@ impl Vendor for Aliyun {
         req: &Request,
         ctx: &Ctx<'_>,
     ) -> Result<Tenant, Answer> {
-        let params = Params::decode(req).map_err(|e| e.answer(req))?;
+        let params = params(req).map_err(|e| e.answer(req))?;
         auth::authenticate(req, &params, ctx, &self.nonces).map_err(|e| e.answer(req))
     }
 
@@ -346,8 +355,7 @@ impl Vendor for Aliyun {
         req: &Request,
         ctx: &Ctx<'_>,
     ) -> Answer {
-        let result =
-            Params::decode(req).and_then(|params| self.run(operation, tenant, req, &params, ctx));
+        let result = params(req).and_then(|params| self.run(operation, tenant, req, &params, ctx));
         match result {
             Ok(value) => Answer::plain(Reply::json_as(
                 StatusCode::OK,

@@ -165,6 +165,7 @@ mod tests {
             body: bytes::Bytes::new(),
             body_too_large: false,
             request_id: "r".into(),
+            derived: Default::default(),
         }
     }
 

@@ -207,9 +207,8 @@ fn update_image(
             "only active images can be updated",
         ));
     }
-    let mut patched = patch::apply(image, &ops)?;
-    patched.insert("updated_at".into(), json!(format_seconds(now)));
-    *image = patched;
+    patch::apply(image, &ops)?;
+    image.insert("updated_at".into(), json!(format_seconds(now)));
     Ok(ok_image(image))
 }
 

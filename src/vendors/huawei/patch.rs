@@ -1,6 +1,7 @@
 //! UpdateImage's JSON patch (spec §3.1): the whole array is checked for syntax first, then every
-//! operation is applied in order to a working copy of the image with RFC 6902 member semantics;
-//! the image changes only if every operation and the final checks pass.
+//! operation is applied in order with RFC 6902 member semantics; the image changes only if every
+//! operation and the final checks pass (on failure each change is undone, newest first, so the
+//! image is never copied whole).
 
 use serde_json::{json, Value};
 
@@ -87,14 +88,33 @@ fn stored_value(name: &str, value: &Value) -> Result<Value, ImsError> {
     }
 }
 
-/// Steps 5–6 on a copy of `image`; returns the patched copy.
-pub(crate) fn apply(image: &Image, ops: &[Op]) -> Result<Image, ImsError> {
-    let mut work = image.clone();
+/// Steps 5–6 on `image`: either every operation applies and the checks pass, or `image` is left
+/// exactly as it was.
+pub(crate) fn apply(image: &mut Image, ops: &[Op]) -> Result<(), ImsError> {
+    // The previous value of each member an operation changed, in order.
+    let mut undo: Vec<(String, Option<Value>)> = Vec::with_capacity(ops.len());
+    let result = apply_logged(image, ops, &mut undo);
+    if result.is_err() {
+        for (name, previous) in undo.into_iter().rev() {
+            match previous {
+                Some(value) => image.insert(name, value),
+                None => image.remove(&name),
+            };
+        }
+    }
+    result
+}
+
+fn apply_logged(
+    work: &mut Image,
+    ops: &[Op],
+    undo: &mut Vec<(String, Option<Value>)>,
+) -> Result<(), ImsError> {
     for op in ops {
         match op {
             Op::Add(name, value) => {
                 let stored = stored_value(name, value)?;
-                work.insert(name.clone(), stored);
+                undo.push((name.clone(), work.insert(name.clone(), stored)));
             }
             Op::Replace(name, value) => {
                 let stored = stored_value(name, value)?;
@@ -104,7 +124,7 @@ pub(crate) fn apply(image: &Image, ops: &[Op]) -> Result<Image, ImsError> {
                         format!("replace of absent {name}"),
                     ));
                 }
-                work.insert(name.clone(), stored);
+                undo.push((name.clone(), work.insert(name.clone(), stored)));
             }
             Op::Remove(name) => {
                 if rules::is_read_only(name) || name == "name" || name == "min_ram" {
@@ -116,11 +136,14 @@ pub(crate) fn apply(image: &Image, ops: &[Op]) -> Result<Image, ImsError> {
                 if rules::coerce(name, &json!("")).is_none() && !rules::is_custom_name(name) {
                     return Err(syntax(&format!("{name:?} is not a valid attribute name")));
                 }
-                if work.remove(name).is_none() {
-                    return Err(ImsError::new(
-                        "IMG.0035",
-                        format!("remove of absent {name}"),
-                    ));
+                match work.remove(name) {
+                    Some(previous) => undo.push((name.clone(), Some(previous))),
+                    None => {
+                        return Err(ImsError::new(
+                            "IMG.0035",
+                            format!("remove of absent {name}"),
+                        ))
+                    }
                 }
             }
         }
@@ -145,12 +168,53 @@ pub(crate) fn apply(image: &Image, ops: &[Op]) -> Result<Image, ImsError> {
     if adds_custom && work.keys().filter(|k| is_custom(k)).count() > MAX_CUSTOM {
         return Err(syntax("more than 128 custom attributes"));
     }
-    Ok(work)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_operation_leaves_the_image_exactly_as_it_was() {
+        let original: Image = match json!({"name": "a", "min_ram": 0, "__description": "d",
+                                           "max_ram": "4096", "custom_k": "v"})
+        {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let failing = [
+            // Every kind of change first, then a replace of an absent member.
+            vec![
+                Op::Add("__description".into(), json!("new")),
+                Op::Remove("custom_k".into()),
+                Op::Add("name".into(), json!("b")),
+                Op::Add("custom_new".into(), json!("x")),
+                Op::Replace("custom_absent".into(), json!("v")),
+            ],
+            // The operations pass, the final min_ram <= max_ram check fails.
+            vec![
+                Op::Add("name".into(), json!("c")),
+                Op::Replace("min_ram".into(), json!(8192)),
+            ],
+        ];
+        for ops in failing {
+            let mut image = original.clone();
+            assert!(apply(&mut image, &ops).is_err(), "{ops:?}");
+            assert_eq!(image, original, "{ops:?}");
+        }
+        let mut image = original.clone();
+        apply(
+            &mut image,
+            &[
+                Op::Add("name".into(), json!("z")),
+                Op::Remove("custom_k".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(image["name"], "z");
+        assert!(!image.contains_key("custom_k"));
+    }
 
     #[test]
     fn syntax_errors_come_before_anything_else() {
