@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::instance::Instance;
 use crate::state::{self, StateError};
@@ -107,7 +107,9 @@ fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, FixtureError> {
 /// Loads `fixtures` into `instance`, replacing its state. Nothing changes on error.
 pub(crate) fn load(instance: &Instance, fixtures: &Fixtures) -> Result<(), FixtureError> {
     let files = fixtures.read()?;
-    let mut merged = Map::new();
+    // Each file is validated once, on its own (so errors name it), and the validated states are
+    // combined: a vendor comes from the one file that defines it.
+    let mut parts = Vec::with_capacity(files.len());
     let mut owner_of: Vec<(String, String)> = Vec::new();
     for (file, text) in &files {
         let doc: Value = serde_json::from_str(text).map_err(|source| FixtureError::Syntax {
@@ -118,46 +120,32 @@ pub(crate) fn load(instance: &Instance, fixtures: &Fixtures) -> Result<(), Fixtu
             file: file.clone(),
             source,
         };
-        // Validate each file on its own first, so that errors name the file they are in.
-        state::prepare(instance, &doc).map_err(invalid)?;
-        let Value::Object(members) = doc else {
-            continue;
-        };
-        for (key, value) in members {
-            match key.as_str() {
-                "format" | "version" => {
-                    merged.insert(key, value);
+        let prepared = state::prepare(instance, &doc).map_err(invalid)?;
+        let mut defined = Vec::new();
+        if let Value::Object(members) = &doc {
+            for key in members.keys() {
+                if matches!(key.as_str(), "format" | "version" | "credentials") {
+                    continue;
                 }
-                "credentials" => {
-                    let list = merged
-                        .entry("credentials")
-                        .or_insert_with(|| Value::Array(Vec::new()));
-                    if let (Value::Array(all), Value::Array(more)) = (list, value) {
-                        all.extend(more);
-                    }
+                if let Some((_, first)) = owner_of.iter().find(|(v, _)| v == key) {
+                    return Err(invalid(StateError::new(
+                        format!("$.{key}"),
+                        format!("vendor {key} is already defined by {first}"),
+                    )));
                 }
-                vendor => {
-                    if let Some((_, first)) = owner_of.iter().find(|(v, _)| v == vendor) {
-                        return Err(invalid(StateError::new(
-                            format!("$.{vendor}"),
-                            format!("vendor {vendor} is already defined by {first}"),
-                        )));
-                    }
-                    owner_of.push((vendor.to_string(), file.clone()));
-                    merged.insert(key, value);
-                }
+                owner_of.push((key.clone(), file.clone()));
+                defined.push(key.clone());
             }
         }
+        drop(doc);
+        parts.push((prepared, defined));
     }
-    let doc = if merged.is_empty() {
-        state::empty_document()
-    } else {
-        Value::Object(merged)
-    };
-    let prepared = state::prepare(instance, &doc).map_err(|source| FixtureError::Invalid {
-        file: "fixtures".into(),
-        source,
+    let base = state::prepare(instance, &state::empty_document()).map_err(|source| {
+        FixtureError::Invalid {
+            file: "(empty state)".into(),
+            source,
+        }
     })?;
-    state::install(instance, prepared);
+    state::install(instance, state::Prepared::combine(base, parts));
     Ok(())
 }

@@ -59,6 +59,30 @@ pub(crate) struct Prepared {
     vendors: Vec<(&'static str, PreparedState)>,
 }
 
+impl Prepared {
+    /// Combines validated documents that each define some vendors (fixture files): credentials
+    /// concatenated in order; each vendor's state from the document that defines it, else from
+    /// `base` (an empty document's).
+    pub(crate) fn combine(base: Prepared, parts: Vec<(Prepared, Vec<String>)>) -> Prepared {
+        let mut credentials = Vec::new();
+        let mut vendors = base.vendors;
+        for (part, defined) in parts {
+            credentials.extend(part.credentials);
+            for (name, state) in part.vendors {
+                if defined.iter().any(|d| d == name) {
+                    if let Some(slot) = vendors.iter_mut().find(|(n, _)| *n == name) {
+                        slot.1 = state;
+                    }
+                }
+            }
+        }
+        Prepared {
+            credentials,
+            vendors,
+        }
+    }
+}
+
 /// A document with no credentials and every vendor empty.
 pub(crate) fn empty_document() -> Value {
     let mut doc = Map::new();
