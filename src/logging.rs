@@ -10,6 +10,9 @@ use std::io::Write;
 
 use crate::config::LogFormat;
 
+/// Lines queued for the writer thread before logging threads wait.
+const QUEUED_LINES: usize = 4096;
+
 /// Flushes queued log lines when dropped.
 #[must_use = "dropping the guard stops log output"]
 pub struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
@@ -30,6 +33,9 @@ pub fn install(
     };
     let filter = tracing_subscriber::EnvFilter::new(format!("{others},imgemu={level}"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        // The default (128k lines) preallocates megabytes; a few thousand absorb any burst a
+        // writer keeps up with.
+        .buffered_lines_limit(QUEUED_LINES)
         .lossy(false)
         .thread_name("imgemu-log")
         .finish(writer);
