@@ -285,8 +285,17 @@ impl Persistence {
             writer.bytes += line.len() as u64;
             writer.log.written.store(writer.seq, Ordering::Release);
             if writer.bytes >= writer.threshold {
-                // The snapshot holds this record's effect: durable once compaction returns.
-                return self.compact(&mut writer, instance);
+                match self.compact(&mut writer, instance) {
+                    // The snapshot holds this record's effect: durable once compaction returns.
+                    Ok(()) => return Ok(()),
+                    Err(e) if writer.broken.is_some() => return Err(e),
+                    Err(e) => {
+                        // The current generation is intact: the log keeps the record, and the
+                        // next attempt waits until the log has grown as much again.
+                        tracing::warn!(target: "imgemu::persist", error = %e, "compaction failed; the log continues");
+                        writer.threshold = writer.bytes.saturating_mul(2);
+                    }
+                }
             }
             (writer.log.clone(), writer.seq)
         };
@@ -314,13 +323,18 @@ impl Persistence {
         self.compact(&mut writer, instance)
     }
 
+    /// A failure before the new snapshot is in place leaves the current generation in force and
+    /// the writer usable; a failure after it (the new snapshot would win at recovery over records
+    /// appended to the old log) marks the writer broken.
     fn compact(&self, writer: &mut Writer, instance: &Instance) -> Result<(), PersistError> {
         let next = writer.generation + 1;
         let (log, bytes, snapshot_len) =
             match write_generation(&self.dir, next, instance, writer.seq) {
                 Ok(written) => written,
                 Err(e) => {
-                    writer.broken.get_or_insert_with(|| e.to_string());
+                    if files::snapshot_path(&self.dir, next).exists() {
+                        writer.broken.get_or_insert_with(|| e.to_string());
+                    }
                     return Err(e);
                 }
             };
@@ -334,7 +348,11 @@ impl Persistence {
         writer.bytes = bytes;
         writer.threshold = self.min_compact.max(snapshot_len);
         writer.broken = None;
-        remove_generations_below(&self.dir, next)
+        // Leftovers are harmless (recovery reads the newest generation and removes the rest).
+        if let Err(e) = remove_generations_below(&self.dir, next) {
+            tracing::warn!(target: "imgemu::persist", error = %e, "cannot remove an old generation");
+        }
+        Ok(())
     }
 }
 
@@ -371,4 +389,54 @@ fn remove_generations_below(dir: &Path, generation: u64) -> Result<(), PersistEr
         files::remove(&files::log_path(dir, *g))?;
     }
     files::sync_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::fixtures::Fixtures;
+    use crate::settings::Settings;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("imgemu-unit-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_failed_compaction_keeps_the_record_in_the_log_and_is_retried_later() {
+        let dir = scratch("compact-fails");
+        let instance = Instance::new(Clock::system(), Settings::default(), Fixtures::None, 0, 16);
+        let recovered = recover(&dir).unwrap();
+        // Threshold 1 byte: every record asks for a compaction.
+        let persistence = Persistence::start(recovered, &instance, 1).unwrap();
+        let aries = instance.registry().by_name("aries").unwrap().clone();
+        // A directory where generation 2's temporary snapshot goes: its write fails.
+        let blocker = dir.join("snapshot-000000000002.json.tmp");
+        std::fs::create_dir(&blocker).unwrap();
+        persistence
+            .record(&instance, aries.as_ref(), "admin")
+            .unwrap();
+        persistence
+            .record(&instance, aries.as_ref(), "admin")
+            .unwrap();
+        let log = std::fs::read_to_string(files::log_path(&dir, 1)).unwrap();
+        assert_eq!(log.lines().count(), 3, "header and both records: {log}");
+        // Once the snapshot can be written, a compaction goes through as soon as the log has
+        // doubled since the failed attempt.
+        std::fs::remove_dir(&blocker).unwrap();
+        let mut records = 0;
+        while files::list(&dir).unwrap().snapshots == vec![1] {
+            assert!(records < 20, "no compaction after {records} more records");
+            persistence
+                .record(&instance, aries.as_ref(), "admin")
+                .unwrap();
+            records += 1;
+        }
+        let listing = files::list(&dir).unwrap();
+        assert_eq!((listing.snapshots, listing.logs), (vec![2], vec![2]));
+        drop(persistence);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
