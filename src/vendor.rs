@@ -67,6 +67,11 @@ impl Request {
             .filter_map(|v| v.to_str().ok())
     }
 
+    /// How many times header `name` was sent (text or not): vendors refuse credentials sent twice.
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.get_all(name).iter().count()
+    }
+
     /// The first value of header `name`, if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

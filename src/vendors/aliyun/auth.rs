@@ -72,13 +72,7 @@ pub(crate) fn authenticate(
     if mode == AuthMode::Off {
         return Ok(access_key_hint(req, params).unwrap_or_else(|| DEFAULT_TENANT.to_string()));
     }
-    if req
-        .headers
-        .get_all(http::header::AUTHORIZATION)
-        .iter()
-        .count()
-        > 1
-    {
+    if req.header_count("authorization") > 1 {
         return Err(AliError::new(
             "IncompleteSignature",
             "more than one Authorization header",

@@ -32,19 +32,18 @@ pub(crate) fn authenticate(
 ) -> Result<Tenant, Refusal> {
     let mode = ctx.auth_mode();
     let project = req.header("x-project-id").filter(|p| !p.is_empty());
-    let count = |name: &str| req.headers.get_all(name).iter().count();
-    if count("authorization") > 0 {
+    if req.header_count("authorization") > 0 {
         // Authorization wins over a token, even when it is not text or is repeated.
         let header = req
             .header("authorization")
-            .filter(|_| count("authorization") == 1);
+            .filter(|_| req.header_count("authorization") == 1);
         return match header {
             Some(header) => access_key(req, header, mode, ctx, project, path_project),
             None if mode == AuthMode::Off => Ok(fallback(project, path_project)),
             None => Err(refuse(BAD_SIGNATURE)),
         };
     }
-    if count("x-auth-token") > 1 && mode != AuthMode::Off {
+    if req.header_count("x-auth-token") > 1 && mode != AuthMode::Off {
         return Err(refuse("decrypt token fail"));
     }
     if let Some(token) = req.header("x-auth-token") {
