@@ -15,7 +15,9 @@ const QUEUED_LINES: usize = 4096;
 
 /// Flushes queued log lines when dropped.
 #[must_use = "dropping the guard stops log output"]
-pub struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
+pub struct LogGuard {
+    _worker: tracing_appender::non_blocking::WorkerGuard,
+}
 
 /// Installs the global log subscriber writing to `writer`; `level` is `error`, `warn`, `info`,
 /// `debug`, `trace` or `off` (validated by the configuration). Returns `None` if a subscriber was
@@ -47,5 +49,5 @@ pub fn install(
         LogFormat::Pretty => builder.compact().try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
-    installed.ok().map(|()| LogGuard(guard))
+    installed.ok().map(|()| LogGuard { _worker: guard })
 }

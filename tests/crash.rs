@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -166,12 +166,11 @@ fn write(http: &reqwest::blocking::Client, base: &str, job: &Job, value: &str) -
 fn round(server: &mut Server, round: usize, kill_after: usize) -> Vec<Seen> {
     let acked = Arc::new(AtomicUsize::new(0));
     let refused = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
     let handles: Vec<_> = jobs()
         .into_iter()
         .enumerate()
         .map(|(w, job)| {
-            let (acked, refused, stop) = (acked.clone(), refused.clone(), stop.clone());
+            let (acked, refused) = (acked.clone(), refused.clone());
             let base = server.url.clone();
             thread::spawn(move || {
                 let http = reqwest::blocking::Client::builder()
@@ -179,10 +178,8 @@ fn round(server: &mut Server, round: usize, kill_after: usize) -> Vec<Seen> {
                     .build()
                     .expect("client");
                 let mut seen = Seen::default();
+                // Until the server dies (or refuses a write, which fails the test).
                 for i in 0.. {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
                     let value = format!("r{round}-w{w}-{i}");
                     match write(&http, &base, &job, &value) {
                         Ok(true) => {
@@ -216,7 +213,6 @@ fn round(server: &mut Server, round: usize, kill_after: usize) -> Vec<Seen> {
         .into_iter()
         .map(|h| h.join().expect("client thread"))
         .collect();
-    stop.store(true, Ordering::Relaxed);
     let refused = refused.lock().unwrap();
     assert!(
         refused.is_empty(),
