@@ -1772,6 +1772,26 @@ async fn jd_state_round_trips_with_pending_tasks_and_quota() {
         "collection_name": "a", "created_at": "2026-01-01T00:00:00.000000Z", "policy": "polls:1", "task_status": "PROCESSING"}]}}}});
     let err = other.state().replace(&bad).unwrap_err();
     assert_eq!(err.path, "$.jd.tenants.t.tasks[0].family");
+    // Duplicates are refused at the second occurrence, and nothing changes.
+    let image = |name: &str| json!({"image_name": name, "content_url": "https://x/y.png"});
+    let twice = json!({"format": "imgemu-state", "version": 1, "jd": {"tenants": {"t": {"collections": [
+        {"collection_name": "c", "images": [image("a"), image("b"), image("a")]}]}}}});
+    let err = other.state().replace(&twice).unwrap_err();
+    assert_eq!(
+        err.path,
+        "$.jd.tenants.t.collections[0].images[2].image_name"
+    );
+    assert_eq!(err.message, "duplicate image name");
+    let product = |id: &str| json!({"product_id": id, "product_name": "p", "category": "其他"});
+    let twice = json!({"format": "imgemu-state", "version": 1, "jd": {"tenants": {"t": {"product_collection":
+        {"collection_name": "s", "products": [product("1"), product("2"), product("1")]}}}}});
+    let err = other.state().replace(&twice).unwrap_err();
+    assert_eq!(
+        err.path,
+        "$.jd.tenants.t.product_collection.products[2].product_id"
+    );
+    assert_eq!(err.message, "duplicate product id");
+    assert_eq!(other.state().export()["jd"]["tenants"]["t"], Value::Null);
 }
 
 // ------------------------------------------------------------------ bounded task table
