@@ -7,10 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::instance::Instance;
-use crate::state::{self, StateError};
+use crate::state::{self, StateError, TextError};
 
 /// Which fixtures an emulator loads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -112,32 +110,31 @@ pub(crate) fn load(instance: &Instance, fixtures: &Fixtures) -> Result<(), Fixtu
     let mut parts = Vec::with_capacity(files.len());
     let mut owner_of: Vec<(String, String)> = Vec::new();
     for (file, text) in &files {
-        let doc: Value = serde_json::from_str(text).map_err(|source| FixtureError::Syntax {
-            file: file.clone(),
-            source,
-        })?;
         let invalid = |source| FixtureError::Invalid {
             file: file.clone(),
             source,
         };
-        let prepared = state::prepare(instance, &doc).map_err(invalid)?;
+        let (prepared, members) = state::prepare_text(instance, text).map_err(|e| match e {
+            TextError::Syntax(source) => FixtureError::Syntax {
+                file: file.clone(),
+                source,
+            },
+            TextError::Invalid(source) => invalid(source),
+        })?;
         let mut defined = Vec::new();
-        if let Value::Object(members) = &doc {
-            for key in members.keys() {
-                if matches!(key.as_str(), "format" | "version" | "credentials") {
-                    continue;
-                }
-                if let Some((_, first)) = owner_of.iter().find(|(v, _)| v == key) {
-                    return Err(invalid(StateError::new(
-                        format!("$.{key}"),
-                        format!("vendor {key} is already defined by {first}"),
-                    )));
-                }
-                owner_of.push((key.clone(), file.clone()));
-                defined.push(key.clone());
+        for key in members {
+            if matches!(key.as_str(), "format" | "version" | "credentials") {
+                continue;
             }
+            if let Some((_, first)) = owner_of.iter().find(|(v, _)| *v == key) {
+                return Err(invalid(StateError::new(
+                    format!("$.{key}"),
+                    format!("vendor {key} is already defined by {first}"),
+                )));
+            }
+            owner_of.push((key.clone(), file.clone()));
+            defined.push(key);
         }
-        drop(doc);
         parts.push((prepared, defined));
     }
     let base = state::prepare(instance, &state::empty_document()).map_err(|source| {

@@ -3,6 +3,9 @@
 //!
 //! Loading is all-or-nothing: every member is validated before anything is replaced.
 
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::credentials::Credential;
@@ -53,6 +56,35 @@ pub fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, St
     })
 }
 
+/// Deserialises `text` (one JSON value) into `T`, reporting the JSON path of the first mismatch;
+/// the message leaves out the line and column, as [`from_value`]'s does.
+pub fn from_text<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, StateError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        StateError::new(path, without_position(&e.into_inner()))
+    })
+}
+
+/// A serde_json error's message without its " at line L column C" suffix.
+pub(crate) fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(cut) if message[cut..].contains(" column ") => message[..cut].to_string(),
+        _ => message,
+    }
+}
+
+/// Why a document given as text cannot be loaded.
+#[derive(Debug)]
+pub(crate) enum TextError {
+    /// It is not JSON (with line and column).
+    Syntax(serde_json::Error),
+    /// It is JSON but not a valid state document.
+    Invalid(StateError),
+}
+
 /// A validated document, ready to install.
 pub(crate) struct Prepared {
     credentials: Vec<Credential>,
@@ -93,10 +125,87 @@ pub(crate) fn empty_document() -> Value {
 
 /// Validates a whole state document against this instance's vendors.
 pub(crate) fn prepare(instance: &Instance, doc: &Value) -> Result<Prepared, StateError> {
-    let obj = doc
-        .as_object()
-        .ok_or_else(|| StateError::new("$", "a state document must be a JSON object"))?;
-    match obj.get("format") {
+    let obj = doc.as_object().ok_or_else(not_an_object)?;
+    let credentials = prepare_header(
+        instance,
+        obj.keys().map(String::as_str),
+        obj.get("format"),
+        obj.get("version"),
+        obj.get("credentials"),
+    )?;
+    let mut vendors = Vec::new();
+    for vendor in instance.registry().iter() {
+        let prepared = vendor
+            .prepare_state(obj.get(vendor.name()))
+            .map_err(|e| e.under(&format!("$.{}", vendor.name())))?;
+        vendors.push((vendor.name(), prepared));
+    }
+    Ok(Prepared {
+        credentials,
+        vendors,
+    })
+}
+
+/// [`prepare`] from the document's text, without building a [`Value`] tree of the vendor
+/// members (each vendor reads its member's text, [`Vendor::prepare_state_text`]). Also returns
+/// the document's top-level member names.
+///
+/// [`Vendor::prepare_state_text`]: crate::vendor::Vendor::prepare_state_text
+pub(crate) fn prepare_text(
+    instance: &Instance,
+    text: &str,
+) -> Result<(Prepared, Vec<String>), TextError> {
+    let members: BTreeMap<String, &RawValue> = match serde_json::from_str(text) {
+        Ok(members) => members,
+        // Not JSON at all, or JSON that is not an object.
+        Err(_) => {
+            return Err(match serde_json::from_str::<&RawValue>(text) {
+                Ok(_) => TextError::Invalid(not_an_object()),
+                Err(syntax) => TextError::Syntax(syntax),
+            })
+        }
+    };
+    // Valid JSON (checked above) always parses as a value.
+    let small = |name: &str| {
+        members
+            .get(name)
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+    };
+    let credentials = prepare_header(
+        instance,
+        members.keys().map(String::as_str),
+        small("format").as_ref(),
+        small("version").as_ref(),
+        small("credentials").as_ref(),
+    )
+    .map_err(TextError::Invalid)?;
+    let mut vendors = Vec::new();
+    for vendor in instance.registry().iter() {
+        let prepared = vendor
+            .prepare_state_text(members.get(vendor.name()).copied())
+            .map_err(|e| TextError::Invalid(e.under(&format!("$.{}", vendor.name()))))?;
+        vendors.push((vendor.name(), prepared));
+    }
+    let prepared = Prepared {
+        credentials,
+        vendors,
+    };
+    Ok((prepared, members.into_keys().collect()))
+}
+
+fn not_an_object() -> StateError {
+    StateError::new("$", "a state document must be a JSON object")
+}
+
+/// Checks a document's `format`, `version` and member names, and its credentials.
+fn prepare_header<'k>(
+    instance: &Instance,
+    keys: impl Iterator<Item = &'k str>,
+    format: Option<&Value>,
+    version: Option<&Value>,
+    credentials: Option<&Value>,
+) -> Result<Vec<Credential>, StateError> {
+    match format {
         Some(Value::String(f)) if f == FORMAT => {}
         Some(other) => {
             return Err(StateError::new(
@@ -111,7 +220,7 @@ pub(crate) fn prepare(instance: &Instance, doc: &Value) -> Result<Prepared, Stat
             ))
         }
     }
-    match obj.get("version") {
+    match version {
         Some(v) if v.as_u64() == Some(VERSION) => {}
         Some(other) => {
             return Err(StateError::new(
@@ -127,10 +236,8 @@ pub(crate) fn prepare(instance: &Instance, doc: &Value) -> Result<Prepared, Stat
         }
     }
     let vendor_names = instance.registry().names();
-    for key in obj.keys() {
-        if !matches!(key.as_str(), "format" | "version" | "credentials")
-            && !vendor_names.contains(&key.as_str())
-        {
+    for key in keys {
+        if !matches!(key, "format" | "version" | "credentials") && !vendor_names.contains(&key) {
             return Err(StateError::new(
                 format!("$.{key}"),
                 format!(
@@ -140,7 +247,7 @@ pub(crate) fn prepare(instance: &Instance, doc: &Value) -> Result<Prepared, Stat
             ));
         }
     }
-    let credentials: Vec<Credential> = match obj.get("credentials") {
+    let credentials: Vec<Credential> = match credentials {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => from_value(v).map_err(|e| e.under("$.credentials"))?,
     };
@@ -160,17 +267,7 @@ pub(crate) fn prepare(instance: &Instance, doc: &Value) -> Result<Prepared, Stat
             .check_credential(cred)
             .map_err(|m| StateError::new(path, m))?;
     }
-    let mut vendors = Vec::new();
-    for vendor in instance.registry().iter() {
-        let prepared = vendor
-            .prepare_state(obj.get(vendor.name()))
-            .map_err(|e| e.under(&format!("$.{}", vendor.name())))?;
-        vendors.push((vendor.name(), prepared));
-    }
-    Ok(Prepared {
-        credentials,
-        vendors,
-    })
+    Ok(credentials)
 }
 
 /// Installs a prepared document, replacing all state.

@@ -223,6 +223,19 @@ pub trait Vendor: Send + Sync + 'static {
         member: Option<&serde_json::Value>,
     ) -> Result<PreparedState, StateError>;
 
+    /// [`prepare_state`](Vendor::prepare_state) from the member's JSON text (fixture files). The
+    /// default parses it and calls `prepare_state`; a vendor whose state can be large reads the
+    /// text directly instead of building a [`Value`](serde_json::Value) tree first.
+    fn prepare_state_text(
+        &self,
+        member: Option<&serde_json::value::RawValue>,
+    ) -> Result<PreparedState, StateError> {
+        let value = member
+            .map(|m| crate::state::from_text::<serde_json::Value>(m.get()))
+            .transpose()?;
+        self.prepare_state(value.as_ref())
+    }
+
     /// Installs a state prepared by [`prepare_state`](Vendor::prepare_state), replacing everything.
     fn install_state(&self, prepared: PreparedState);
 

@@ -891,3 +891,163 @@ async fn finished_jobs_beyond_the_limit_are_forgotten_oldest_first() {
         .apply(&json!({"huawei.max_finished_jobs": "many"}))
         .is_err());
 }
+
+// ------------------------------------------------------------------ packed images
+
+/// A fixture directory holding `huawei` as its only vendor member.
+fn huawei_fixtures(name: &str, huawei: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("imgemu-hw-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("huawei.json"),
+        format!(r#"{{"format":"imgemu-state","version":1,"huawei":{huawei}}}"#),
+    )
+    .unwrap();
+    dir
+}
+
+/// A private image of the dev project.
+fn private_image(id: &str, name: &str, created: &str) -> Value {
+    json!({"id": id, "name": name, "owner": DEV_PROJECT, "status": "active",
+           "visibility": "private", "__imagetype": "private", "protected": false,
+           "created_at": created, "updated_at": created, "min_ram": 0, "tags": ["t1"],
+           "__description": "é \"quoted\" \\ tab\t"})
+}
+
+/// Images loaded from a fixture file stay as their text until a request changes them (docs/
+/// huawei.md, "Memory"); either way they render as one canonical body: members sorted, no
+/// whitespace, the last of a repeated member.
+#[tokio::test]
+async fn loaded_images_read_like_changed_ones() {
+    const A: &str = "0a000000-0000-4000-8000-00000000000a";
+    const B: &str = "0b000000-0000-4000-8000-00000000000b";
+    let a = private_image(A, "alpha", "2024-01-01T00:00:01Z");
+    let b = private_image(B, "beta", "2024-01-01T00:00:02Z");
+    // `a` pretty-printed in reverse member order with a stale `name` first; `b` compact.
+    let Value::Object(members) = &a else { panic!() };
+    let mut reversed: Vec<String> = members
+        .iter()
+        .rev()
+        .map(|(k, v)| {
+            format!(
+                "\n    {} :  {}",
+                json!(k),
+                serde_json::to_string_pretty(v).unwrap()
+            )
+        })
+        .collect();
+    reversed.insert(0, "\n  \"name\": \"stale\"".into());
+    let a_text = format!("{{{}\n}}", reversed.join(","));
+    let dir = huawei_fixtures("packed", &format!(r#"{{"images":[{a_text}, {b}]}}"#));
+    let emu = Emulator::builder()
+        .fixtures(imgemu::Fixtures::Dir(dir))
+        .manual_clock()
+        .start()
+        .await
+        .unwrap();
+    let hw = HwClient::dev(&emu);
+
+    let shown = hw.show(A).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.text, serde_json::to_string(&a).unwrap());
+    assert_eq!(
+        shown.header("content-type"),
+        Some("application/json;charset=UTF-8")
+    );
+
+    // Changing `b` opens it; the list renders the packed and the open image alike.
+    let renamed = hw
+        .update(
+            B,
+            &json!([{"op": "replace", "path": "/name", "value": "beta2"}]),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let mut b2 = renamed.json();
+    assert_eq!(b2["name"], "beta2");
+    assert_eq!(hw.show(B).await.text, serde_json::to_string(&b2).unwrap());
+    let list = hw
+        .list("sort_key=name&sort_dir=asc&__imagetype=private")
+        .await;
+    assert_eq!(ids(&list.json()), [A, B]);
+    let text = list.text;
+    let a_compact = serde_json::to_string(&a).unwrap();
+    let b_compact = serde_json::to_string(&b2).unwrap();
+    assert_eq!(
+        text,
+        format!(r#"{{"images":[{a_compact},{b_compact}],"page_info":{{}}}}"#)
+    );
+    // Filters and default paging read packed images without opening them.
+    let list = hw.list("tag=t1&limit=1").await.json();
+    assert_eq!(ids(&list), [B]);
+    assert_eq!(list["page_info"]["next_marker"], B);
+    let list = hw.list(&format!("tag=t1&limit=1&marker={B}")).await.json();
+    assert_eq!(ids(&list), [A]);
+    assert!(ids(&hw.list("__imagetype=gold").await.json()).is_empty());
+    assert_eq!(ids(&hw.list("name=alpha").await.json()), [A]);
+
+    // The state document holds both as members; a packed image is deleted like any other.
+    let exported = emu.state().export();
+    assert_eq!(exported["huawei"]["images"][0], a);
+    b2["updated_at"] = b2["updated_at"].clone();
+    assert_eq!(exported["huawei"]["images"][1], b2);
+    let gone = hw
+        .call("DELETE", &format!("/v2/images/{A}"), None, b"")
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.text);
+    assert_ims(&hw.show(A).await, 404, "IMG.0144");
+}
+
+/// A fixture file (read as text, image by image) and `PUT /_imgemu/state` (a parsed document)
+/// refuse the same `huawei` members with the same path and message.
+#[tokio::test]
+async fn fixture_files_and_state_documents_refuse_alike() {
+    const A: &str = "0a000000-0000-4000-8000-00000000000a";
+    let good = private_image(A, "alpha", "2024-01-01T00:00:01Z");
+    let with = |key: &str, value: Value| {
+        let mut image = good.clone();
+        image[key] = value;
+        image
+    };
+    let cases = [
+        json!({"images": [good, 5]}),
+        json!({"images": [good, "x"]}),
+        json!({"images": [good, [1]]}),
+        json!({"images": {"id": A}}),
+        json!({"images": [with("id", json!("not-a-uuid"))]}),
+        json!({"images": [with("id", json!(7))]}),
+        json!({"images": [with("owner", json!(null))]}),
+        json!({"images": [with("status", json!("deleted"))]}),
+        json!({"images": [with("visibility", json!(true))]}),
+        json!({"images": [with("__imagetype", json!("shared"))]}),
+        json!({"images": [with("created_at", json!("yesterday"))]}),
+        json!({"images": [good, with("id", json!(A.to_uppercase()))]}),
+        // A repeated id before an invalid image is reported first, and after one it is not.
+        json!({"images": [good, good, with("status", json!("x"))]}),
+        json!({"images": [good, with("status", json!("x")), good]}),
+        json!({"images": [], "extra": 1}),
+        json!({"images": [good], "jobs": [{"job_id": "x"}]}),
+    ];
+    for (n, huawei) in cases.iter().enumerate() {
+        let doc = json!({"format": "imgemu-state", "version": 1, "huawei": huawei});
+        let emu = Emulator::builder()
+            .fixtures(imgemu::Fixtures::None)
+            .start()
+            .await
+            .unwrap();
+        let parsed = emu.state().replace(&doc).expect_err("refused").to_string();
+        let dir = huawei_fixtures(&format!("refuse-{n}"), &huawei.to_string());
+        let from_file = Emulator::builder()
+            .fixtures(imgemu::Fixtures::Dir(dir))
+            .start()
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            from_file.ends_with(&format!("huawei.json: {parsed}")),
+            "{huawei}\n  file:     {from_file}\n  document: {parsed}"
+        );
+        assert!(!parsed.contains(" line "), "{parsed}");
+    }
+}

@@ -14,78 +14,97 @@ use std::ops::Bound;
 
 use serde_json::Value;
 
-use super::model::{is_gold, Image};
+use super::model::ImageKey;
+use super::packed::Stored;
 
 /// One image's place in the order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Key {
     /// `created_at` (`None` if absent: first, as ListImages orders absent values).
-    created: Option<String>,
-    /// The id with ASCII letters lowercased: also the image's key in the store.
-    pub folded: String,
+    created: Option<Box<str>>,
+    /// The image's key in the store: its id, ordered as the id with ASCII letters lowercased.
+    pub id: ImageKey,
 }
 
 impl Key {
-    /// The key of `image`.
-    pub fn of(image: &Image) -> Key {
-        let id = image.get("id").and_then(Value::as_str).unwrap_or_default();
-        Key {
-            created: image
-                .get("created_at")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            folded: id.to_ascii_lowercase(),
-        }
+    /// The key of an image created at `created` (its `created_at`, if a string).
+    pub fn new(created: Option<Box<str>>, id: ImageKey) -> Key {
+        Key { created, id }
+    }
+
+    /// The key of `image`, stored under `id`.
+    pub fn of(image: &Stored, id: ImageKey) -> Key {
+        let created = image.member("created_at");
+        Key::new(created.as_ref().and_then(Value::as_str).map(Box::from), id)
     }
 }
 
-/// Which bucket an image sorts in.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Bucket {
-    Gold,
-    Owner(String),
-}
-
-impl Bucket {
-    fn of(image: &Image) -> Bucket {
-        if is_gold(image) {
-            Bucket::Gold
-        } else {
-            Bucket::Owner(
-                image
-                    .get("owner")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        }
-    }
-}
-
-/// The images of every bucket in `(created_at, id)` order.
+/// The images of every bucket in `(created_at, id)` order: one per owning project, and one for
+/// the gold images.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CreatedIndex {
-    buckets: HashMap<Bucket, BTreeSet<Key>>,
+    gold: BTreeSet<Key>,
+    owners: HashMap<Box<str>, BTreeSet<Key>>,
 }
 
 type Walk<'a> = Box<dyn Iterator<Item = &'a Key> + 'a>;
 
 impl CreatedIndex {
-    /// Adds `image`.
-    pub fn insert(&mut self, image: &Image) {
-        self.buckets
-            .entry(Bucket::of(image))
-            .or_default()
-            .insert(Key::of(image));
+    /// The index of a whole store at once, from each image and its key: each bucket is sorted
+    /// once and built with full tree nodes (inserting one by one leaves them half full).
+    pub fn build<'a>(images: impl Iterator<Item = (&'a Stored, Key)>) -> CreatedIndex {
+        let mut gold = Vec::new();
+        let mut owners: HashMap<Box<str>, Vec<Key>> = HashMap::new();
+        for (image, key) in images {
+            if image.is_gold() {
+                gold.push(key);
+            } else {
+                let owner = image.owner().unwrap_or_default();
+                match owners.get_mut(owner) {
+                    Some(keys) => keys.push(key),
+                    None => {
+                        owners.insert(owner.into(), vec![key]);
+                    }
+                }
+            }
+        }
+        CreatedIndex {
+            gold: gold.into_iter().collect(),
+            owners: owners
+                .into_iter()
+                .map(|(owner, keys)| (owner, keys.into_iter().collect()))
+                .collect(),
+        }
     }
 
-    /// Removes `image` (as it was inserted).
-    pub fn remove(&mut self, image: &Image) {
-        let bucket = Bucket::of(image);
-        if let Some(keys) = self.buckets.get_mut(&bucket) {
-            keys.remove(&Key::of(image));
+    /// Adds `image`, whose key is `key`.
+    pub fn insert(&mut self, image: &Stored, key: Key) {
+        if image.is_gold() {
+            self.gold.insert(key);
+            return;
+        }
+        let owner = image.owner().unwrap_or_default();
+        match self.owners.get_mut(owner) {
+            Some(keys) => {
+                keys.insert(key);
+            }
+            None => {
+                self.owners.insert(owner.into(), BTreeSet::from([key]));
+            }
+        }
+    }
+
+    /// Removes `image`, whose key is `key` (as it was inserted).
+    pub fn remove(&mut self, image: &Stored, key: &Key) {
+        if image.is_gold() {
+            self.gold.remove(key);
+            return;
+        }
+        let owner = image.owner().unwrap_or_default();
+        if let Some(keys) = self.owners.get_mut(owner) {
+            keys.remove(key);
             if keys.is_empty() {
-                self.buckets.remove(&bucket);
+                self.owners.remove(owner);
             }
         }
     }
@@ -98,30 +117,31 @@ impl CreatedIndex {
         descending: bool,
         after: Option<&Key>,
     ) -> impl Iterator<Item = &'a Key> + 'a {
-        let own = self.walk(&Bucket::Owner(tenant.to_string()), descending, after);
-        let gold = self.walk(&Bucket::Gold, descending, after);
+        let own = walk(self.owners.get(tenant), descending, after);
+        let gold = walk(Some(&self.gold), descending, after);
         Merge {
             a: own.peekable(),
             b: gold.peekable(),
             descending,
         }
     }
+}
 
-    fn walk<'a>(&'a self, bucket: &Bucket, descending: bool, after: Option<&Key>) -> Walk<'a> {
-        let Some(keys) = self.buckets.get(bucket) else {
-            return Box::new(std::iter::empty());
-        };
-        match (after, descending) {
-            (None, false) => Box::new(keys.iter()),
-            (None, true) => Box::new(keys.iter().rev()),
-            (Some(after), false) => {
-                Box::new(keys.range((Bound::Excluded(after.clone()), Bound::Unbounded)))
-            }
-            (Some(after), true) => Box::new(
-                keys.range((Bound::Unbounded, Bound::Excluded(after.clone())))
-                    .rev(),
-            ),
+/// The keys of one bucket in order from `after` on.
+fn walk<'a>(keys: Option<&'a BTreeSet<Key>>, descending: bool, after: Option<&Key>) -> Walk<'a> {
+    let Some(keys) = keys else {
+        return Box::new(std::iter::empty());
+    };
+    match (after, descending) {
+        (None, false) => Box::new(keys.iter()),
+        (None, true) => Box::new(keys.iter().rev()),
+        (Some(after), false) => {
+            Box::new(keys.range((Bound::Excluded(after.clone()), Bound::Unbounded)))
         }
+        (Some(after), true) => Box::new(
+            keys.range((Bound::Unbounded, Bound::Excluded(after.clone())))
+                .rev(),
+        ),
     }
 }
 
@@ -158,30 +178,61 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn image(id: &str, owner: &str, created: &str, kind: &str) -> Image {
-        match json!({"id": id, "owner": owner, "created_at": created, "__imagetype": kind}) {
-            Value::Object(map) => map,
+    /// Test images by name; their ids order as the names do.
+    const NAMES: [(&str, u128); 6] = [
+        ("g1", 1),
+        ("g2", 2),
+        ("a", 0xa),
+        ("b", 0xb),
+        ("c", 0xc),
+        ("x", 0xf),
+    ];
+
+    fn id(name: &str) -> ImageKey {
+        let n = NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, v)| *v);
+        ImageKey::from_u128(n)
+    }
+
+    fn image(name: &str, owner: &str, created: &str, kind: &str) -> (Stored, Key) {
+        let map = json!({"id": id(name).to_string(), "owner": owner, "created_at": created,
+                         "__imagetype": kind});
+        match map {
+            Value::Object(map) => {
+                let stored = Stored::Open(map);
+                let key = Key::of(&stored, id(name));
+                assert_eq!(key, Key::new(Some(created.into()), id(name)));
+                (stored, key)
+            }
             _ => unreachable!(),
         }
     }
 
-    fn ids<'a>(keys: impl Iterator<Item = &'a Key>) -> Vec<&'a str> {
-        keys.map(|k| k.folded.as_str()).collect()
+    fn ids<'a>(keys: impl Iterator<Item = &'a Key>) -> Vec<&'static str> {
+        keys.map(|k| {
+            NAMES
+                .iter()
+                .find(|(_, v)| ImageKey::from_u128(*v) == k.id)
+                .map_or("?", |(n, _)| *n)
+        })
+        .collect()
     }
 
     #[test]
     fn own_and_gold_images_merge_in_order_from_the_marker_on() {
         let mut index = CreatedIndex::default();
         let images = [
-            image("A", "p", "2024-01-01T00:00:01Z", "private"),
+            image("a", "p", "2024-01-01T00:00:01Z", "private"),
             image("b", "p", "2024-01-01T00:00:01Z", "private"),
             image("g1", "0", "2024-01-01T00:00:00Z", "gold"),
-            image("C", "p", "2024-01-01T00:00:03Z", "private"),
+            image("c", "p", "2024-01-01T00:00:03Z", "private"),
             image("g2", "0", "2024-01-01T00:00:02Z", "gold"),
             image("x", "q", "2024-01-01T00:00:02Z", "private"),
         ];
-        for i in &images {
-            index.insert(i);
+        for (image, key) in &images {
+            index.insert(image, key.clone());
         }
         assert_eq!(
             ids(index.visible("p", false, None)),
@@ -191,13 +242,19 @@ mod tests {
             ids(index.visible("p", true, None)),
             ["c", "g2", "b", "a", "g1"]
         );
-        let marker = Key::of(&images[1]);
-        assert_eq!(ids(index.visible("p", true, Some(&marker))), ["a", "g1"]);
-        assert_eq!(ids(index.visible("p", false, Some(&marker))), ["g2", "c"]);
+        let marker = &images[1].1;
+        assert_eq!(ids(index.visible("p", true, Some(marker))), ["a", "g1"]);
+        assert_eq!(ids(index.visible("p", false, Some(marker))), ["g2", "c"]);
         assert_eq!(ids(index.visible("q", false, None)), ["g1", "g2", "x"]);
-        index.remove(&images[4]);
-        index.remove(&images[5]);
+        index.remove(&images[4].0, &images[4].1);
+        index.remove(&images[5].0, &images[5].1);
         assert_eq!(ids(index.visible("q", false, None)), ["g1"]);
         assert_eq!(ids(index.visible("nobody", true, None)), ["g1"]);
+        let built = CreatedIndex::build(images.iter().map(|(i, k)| (i, k.clone())));
+        assert_eq!(
+            ids(built.visible("p", true, None)),
+            ["c", "g2", "b", "a", "g1"]
+        );
+        assert_eq!(ids(built.visible("q", false, None)), ["g1", "g2", "x"]);
     }
 }

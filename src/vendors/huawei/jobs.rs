@@ -181,6 +181,12 @@ impl Job {
         }
     }
 
+    /// Whether the image already shows the job's phase at `now` ([`Job::sync_image`] would not
+    /// change it).
+    pub fn image_in_step(&self, now: OffsetDateTime) -> bool {
+        self.phase(now).same_kind(self.applied)
+    }
+
     /// Writes the phase to the image when it changed since the last write (so a status set through
     /// the control plane stays until the job's next phase change).
     pub fn sync_image(&mut self, image: &mut Map<String, Value>, now: OffsetDateTime) {

@@ -22,7 +22,8 @@ use time::PrimitiveDateTime;
 
 use super::error::ImsError;
 use super::index::Key;
-use super::model::{visible_to, Image, Store};
+use super::model::{image_key, Image, Store};
+use super::packed::Stored;
 
 /// Default and maximum page size (spec §10 point 8).
 const MAX_LIMIT: usize = 500;
@@ -66,12 +67,7 @@ const MARKER_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
 pub fn list<'a>(store: &'a Store, tenant: &str, query: Option<&str>) -> Result<Page<'a>, ImsError> {
     let pairs = parse_query(query.unwrap_or(""));
     let request = Request::parse(&effective(&pairs))?;
-    let find = |id: &str| {
-        store
-            .images
-            .get(&id.to_ascii_lowercase())
-            .filter(|image| visible_to(image, tenant))
-    };
+    let find = |id: &str| store.peek(id, tenant);
     let marker = request
         .marker
         .as_deref()
@@ -84,31 +80,41 @@ pub fn list<'a>(store: &'a Store, tenant: &str, query: Option<&str>) -> Result<P
     if request.id.as_deref().is_some_and(|id| find(id).is_none()) {
         return Ok(Page::bare_empty());
     }
-    let mut hits: Vec<&Image> = if request.sort.key == DEFAULT_SORT_KEY {
-        let after = marker.map(Key::of);
+    let mut hits: Vec<&Stored> = if request.sort.key == DEFAULT_SORT_KEY {
+        let names = request.filter_members();
+        let after = marker.zip(request.marker.as_deref().and_then(image_key));
+        let after = after.map(|(image, id)| Key::of(image, id));
         store
             .created
             .visible(tenant, request.sort.descending, after.as_ref())
-            .filter_map(|key| store.images.get(&key.folded))
-            .filter(|image| request.matches(image))
+            .filter_map(|key| store.images.get(&key.id))
+            .filter(|image| request.filters.is_empty() || request.matches(&image.members(&names)))
             .take(request.limit.saturating_add(1))
             .collect()
     } else {
-        let mut hits: Vec<&Image> = store
+        let names = request.members();
+        // Each visible image's sort key and id, read once (a packed image is not opened).
+        let mut keyed: Vec<(SortKey, &Stored)> = store
             .images
             .values()
-            .filter(|image| visible_to(image, tenant) && request.matches(image))
+            .filter(|image| image.visible_to(tenant))
+            .filter_map(|image| {
+                let members = image.members(&names);
+                request
+                    .matches(&members)
+                    .then(|| (request.sort.key_of(&members), image))
+            })
             .collect();
-        hits.sort_by(|a, b| request.sort.compare(a, b));
+        keyed.sort_by(|(a, _), (b, _)| request.sort.compare(a, b));
         if let Some(marker) = marker {
-            hits.retain(|image| request.sort.compare(image, marker) == Ordering::Greater);
+            let marker = request.sort.key_of(&marker.members(&names));
+            keyed.retain(|(key, _)| request.sort.compare(key, &marker) == Ordering::Greater);
         }
-        hits
+        keyed.into_iter().map(|(_, image)| image).collect()
     };
     let more = hits.len() > request.limit;
     hits.truncate(request.limit);
-    let next = more.then(|| next_link(&pairs, hits.last().copied()));
-    Ok(render(hits, next))
+    Ok(render(hits, more, &pairs))
 }
 
 /// One `name=value` segment of the query string.
@@ -208,6 +214,18 @@ impl Request {
     fn matches(&self, image: &Image) -> bool {
         self.filters.iter().all(|filter| filter.matches(image))
     }
+
+    /// The members the filters read.
+    fn filter_members(&self) -> Vec<&str> {
+        self.filters.iter().filter_map(Filter::member).collect()
+    }
+
+    /// The members the filters and the sort key read (plus `id`, which every order ends with).
+    fn members(&self) -> Vec<&str> {
+        let mut names = vec!["id", self.sort.key];
+        names.extend(self.filter_members());
+        names
+    }
 }
 
 /// `limit`: an integer (optional sign) ≥ 1; larger than 500 (however large) is clamped to 500.
@@ -267,10 +285,18 @@ impl Sort {
         Ok(Sort { key, descending })
     }
 
+    /// What this order compares of `image`: its sort key's value and its id.
+    fn key_of(&self, image: &Image) -> SortKey {
+        SortKey {
+            value: image.get(self.key).cloned(),
+            id: id_of(image).to_string(),
+        }
+    }
+
     /// Total order of two images: the key, then the id, both in the chosen direction.
-    fn compare(&self, a: &Image, b: &Image) -> Ordering {
-        let order =
-            compare_values(a.get(self.key), b.get(self.key)).then_with(|| compare_ids(a, b));
+    fn compare(&self, a: &SortKey, b: &SortKey) -> Ordering {
+        let order = compare_values(a.value.as_ref(), b.value.as_ref())
+            .then_with(|| compare_ids(&a.id, &b.id));
         if self.descending {
             order.reverse()
         } else {
@@ -334,9 +360,17 @@ impl Ord for TotalF64 {
     }
 }
 
+/// What a sort other than `created_at` compares of one image.
+#[derive(Debug)]
+struct SortKey {
+    /// The sort key's value (`None` if absent).
+    value: Option<Value>,
+    /// The image id.
+    id: String,
+}
+
 /// Orders ids case-insensitively (ASCII), then byte-wise for determinism.
-fn compare_ids(a: &Image, b: &Image) -> Ordering {
-    let (a, b) = (id_of(a), id_of(b));
+fn compare_ids(a: &str, b: &str) -> Ordering {
     folded(a).cmp(folded(b)).then_with(|| a.cmp(b))
 }
 
@@ -378,6 +412,19 @@ enum Filter {
 }
 
 impl Filter {
+    /// The member this filter reads, if any.
+    fn member(&self) -> Option<&str> {
+        match self {
+            Filter::Nothing => None,
+            Filter::Equals(key, _) => Some(key),
+            Filter::Id(_) => Some("id"),
+            Filter::Time(key, _, _) => Some(key),
+            Filter::Arm(_) => Some("__support_arm"),
+            Filter::Tag(_) => Some("tags"),
+            Filter::Project(_) => Some("enterprise_project_id"),
+        }
+    }
+
     /// Whether `image` passes.
     fn matches(&self, image: &Image) -> bool {
         match self {
@@ -560,8 +607,8 @@ fn image_time(image: &Image, key: &str) -> Option<PrimitiveDateTime> {
 }
 
 /// The `next` link: the received segments except `marker`, in order, then `marker=<last id>`.
-fn next_link(pairs: &[Pair<'_>], last: Option<&Image>) -> String {
-    let last = last.map(id_of).unwrap_or_default();
+fn next_link(pairs: &[Pair<'_>], last: Option<&str>) -> String {
+    let last = last.unwrap_or_default();
     let mut query: Vec<String> = pairs
         .iter()
         .filter(|pair| pair.key != "marker")
@@ -574,22 +621,20 @@ fn next_link(pairs: &[Pair<'_>], last: Option<&Image>) -> String {
     format!("{PATH}?{}", query.join("&"))
 }
 
-/// A ListImages body, serialised straight from the stored images (members in alphabetical
-/// order, as every Huawei body).
-#[derive(Debug, Serialize)]
+/// A ListImages body: the page's stored images (a packed image's text copied as is; members in
+/// alphabetical order either way, as every Huawei body) and the paging members.
+#[derive(Debug)]
 pub struct Page<'a> {
-    images: Vec<&'a Image>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    images: Vec<&'a Stored>,
     next: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    page_info: Option<PageInfo<'a>>,
+    page_info: Option<PageInfo>,
 }
 
 /// `page_info`: `{"next_marker": <last id>}` when more images match, else `{}`.
 #[derive(Debug, Serialize)]
-struct PageInfo<'a> {
+struct PageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
-    next_marker: Option<&'a str>,
+    next_marker: Option<String>,
 }
 
 impl Page<'_> {
@@ -601,16 +646,43 @@ impl Page<'_> {
             page_info: None,
         }
     }
+
+    /// The body: `{"images":[…]}` then `next` and `page_info` when set.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.images.len() * 512);
+        out.extend_from_slice(b"{\"images\":[");
+        for (i, image) in self.images.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            image.write_json(&mut out);
+        }
+        out.push(b']');
+        // Strings and plain structs always serialise.
+        if let Some(next) = &self.next {
+            out.extend_from_slice(b",\"next\":");
+            let _ = serde_json::to_writer(&mut out, next);
+        }
+        if let Some(info) = &self.page_info {
+            out.extend_from_slice(b",\"page_info\":");
+            let _ = serde_json::to_writer(&mut out, info);
+        }
+        out.push(b'}');
+        out
+    }
 }
 
 /// The response body for one page; `next` is set when more images match after it.
-fn render<'a>(page: Vec<&'a Image>, next: Option<String>) -> Page<'a> {
+fn render<'a>(page: Vec<&'a Stored>, more: bool, pairs: &[Pair<'_>]) -> Page<'a> {
     let next_marker = page
         .last()
-        .map(|last| id_of(last))
-        .filter(|_| next.is_some());
+        .filter(|_| more)
+        .and_then(|last| last.member("id"))
+        .map(|id| id.as_str().unwrap_or_default().to_string());
     Page {
-        next: next.filter(|_| next_marker.is_some()),
+        next: next_marker
+            .as_deref()
+            .map(|marker| next_link(pairs, Some(marker))),
         page_info: Some(PageInfo { next_marker }),
         images: page,
     }
@@ -618,6 +690,7 @@ fn render<'a>(page: Vec<&'a Image>, next: Option<String>) -> Page<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::packed::{pack, Owners};
     use super::*;
     use serde_json::json;
 
@@ -670,22 +743,31 @@ mod tests {
     /// The project the private test images belong to.
     const PROJECT: &str = "0b1e494e2660441a957313163095fe5c";
 
-    /// A store holding `images`.
+    /// A store holding `images`, every other one packed (as loaded) and the rest open (as
+    /// changed by a request): every listing sees both forms.
     fn store(images: &[Image]) -> Store {
         let mut store = Store::default();
-        for image in images {
-            let id = image["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            store.insert_image(id, image.clone());
+        let mut owners = Owners::default();
+        for (i, image) in images.iter().enumerate() {
+            let id = image_key(image["id"].as_str().unwrap_or_default()).unwrap();
+            let stored = if i % 2 == 0 {
+                Stored::Packed(pack(image, &mut owners))
+            } else {
+                Stored::Open(image.clone())
+            };
+            store.insert_stored(id, stored);
         }
         store
     }
 
+    /// The body of `page`, parsed.
+    fn body(page: &Page<'_>) -> Value {
+        serde_json::from_slice(&page.to_json()).unwrap()
+    }
+
     fn run(images: &[Image], query: &str) -> Result<Value, ImsError> {
         let store = store(images);
-        list(&store, PROJECT, Some(query)).map(|page| serde_json::to_value(page).unwrap())
+        list(&store, PROJECT, Some(query)).map(|page| body(&page))
     }
 
     fn ok(images: &[Image], query: &str) -> Value {
@@ -739,14 +821,15 @@ mod tests {
         }
         let store = store(&images);
         for dir in ["desc", "asc"] {
-            let mut expected: Vec<&Image> = store
+            let sort = Sort::parse(None, Some(dir)).unwrap();
+            let mut expected: Vec<SortKey> = store
                 .images
                 .values()
-                .filter(|i| visible_to(i, PROJECT))
+                .filter(|i| i.visible_to(PROJECT))
+                .map(|i| sort.key_of(&i.image()))
                 .collect();
-            let sort = Sort::parse(None, Some(dir)).unwrap();
             expected.sort_by(|a, b| sort.compare(a, b));
-            let want: Vec<&str> = expected.iter().map(|i| id_of(i)).collect();
+            let want: Vec<&str> = expected.iter().map(|k| k.id.as_str()).collect();
             let mut got = Vec::new();
             let mut marker = String::new();
             loop {
@@ -756,7 +839,7 @@ mod tests {
                     Some(&format!("limit=7&sort_dir={dir}&marker={marker}")),
                 )
                 .unwrap();
-                let body = serde_json::to_value(page).unwrap();
+                let body = body(&page);
                 let page = body["images"].as_array().unwrap().clone();
                 got.extend(page.iter().map(|i| i["id"].as_str().unwrap().to_string()));
                 match body["page_info"]["next_marker"].as_str() {
@@ -1470,17 +1553,22 @@ mod tests {
 
     #[test]
     fn next_marker_is_the_id_as_rendered() {
+        // Stored ids are UUIDs (loading refuses anything else), so the marker never needs
+        // escaping; its case is the image's own.
+        let upper = "0A000000-0000-4000-8000-00000000000A";
         let images = vec![
-            image("AB", "x", "2024-01-01T00:00:00Z"),
-            image("a b", "y", "2024-01-01T00:00:00Z"),
+            image(upper, "x", "2024-01-01T00:00:00Z"),
+            image(B, "y", "2024-01-01T00:00:00Z"),
         ];
         let body = ok(&images, "limit=1&sort_key=name&sort_dir=asc");
-        assert_eq!(body["page_info"]["next_marker"], json!("AB"));
+        assert_eq!(body["page_info"]["next_marker"], json!(upper));
         let body = ok(&images, "limit=1&sort_key=name");
         assert_eq!(
             body["next"],
-            json!("/v2/cloudimages?limit=1&sort_key=name&marker=a%20b")
+            json!(format!("/v2/cloudimages?limit=1&sort_key=name&marker={B}"))
         );
+        let next = ok(&images, &format!("limit=1&sort_key=name&marker={B}"));
+        assert_eq!(next["images"][0]["id"], json!(upper));
     }
 
     // ---- robustness ----

@@ -10,6 +10,7 @@ mod index;
 mod jobs;
 mod list;
 mod model;
+mod packed;
 mod patch;
 mod rules;
 pub mod sign;
@@ -124,7 +125,7 @@ impl Huawei {
                 now,
             ),
             "ListImages" => list::list(&store, tenant, req.query.as_deref())
-                .map(|v| Reply::json_as(StatusCode::OK, JSON, &v)),
+                .map(|page| json_body(page.to_json())),
             "GlanceShowImage" => {
                 show_image(&mut store, tenant, parts.get(2).copied().unwrap_or(""), now)
             }
@@ -187,6 +188,13 @@ fn ok_image(image: &model::Image) -> Reply {
     Reply::json_as(StatusCode::OK, JSON, image)
 }
 
+/// A 200 with a JSON body already serialised.
+fn json_body(body: Vec<u8>) -> Reply {
+    Reply::empty(StatusCode::OK)
+        .with_static_header(http::header::CONTENT_TYPE, JSON)
+        .with_body(body)
+}
+
 fn update_image(
     store: &mut Store,
     tenant: &str,
@@ -198,7 +206,7 @@ fn update_image(
     let ops = patch::parse(body)?;
     let image = match store.lookup(id, tenant) {
         Lookup::Absent => return Err(absent(id)),
-        Lookup::Gold(_) => return Err(ImsError::new("IMG.0083", "gold images are read-only")),
+        Lookup::Gold => return Err(ImsError::new("IMG.0083", "gold images are read-only")),
         Lookup::Own(image) => image,
     };
     if image.get("status").and_then(Value::as_str) != Some("active") {
@@ -219,15 +227,15 @@ fn show_image(
     now: time::OffsetDateTime,
 ) -> Result<Reply, ImsError> {
     check_id(id)?;
-    if matches!(store.lookup(id, tenant), Lookup::Absent) {
+    if store.peek(id, tenant).is_none() {
         return Err(absent(id));
     }
     if let Some(job) = store.job_of_image(&id.to_ascii_lowercase()) {
         store.read_job(&job, now);
     }
-    match store.lookup(id, tenant) {
-        Lookup::Own(image) | Lookup::Gold(image) => Ok(ok_image(image)),
-        Lookup::Absent => Err(absent(id)),
+    match store.peek(id, tenant) {
+        Some(image) => Ok(json_body(image.to_json())),
+        None => Err(absent(id)),
     }
 }
 
@@ -245,10 +253,12 @@ fn delete_image(store: &mut Store, tenant: &str, id: &str, body: &[u8]) -> Resul
             ));
         }
     }
-    let image = match store.lookup(id, tenant) {
-        Lookup::Absent => return Err(absent(id)),
-        Lookup::Gold(_) => return Err(ImsError::new("IMG.0094", "gold images cannot be deleted")),
-        Lookup::Own(image) => image,
+    let image = match store.peek(id, tenant) {
+        None => return Err(absent(id)),
+        Some(image) if image.is_gold() => {
+            return Err(ImsError::new("IMG.0094", "gold images cannot be deleted"))
+        }
+        Some(image) => image.members(&["status", "protected"]),
     };
     if matches!(
         image.get("status").and_then(Value::as_str),
@@ -262,7 +272,7 @@ fn delete_image(store: &mut Store, tenant: &str, id: &str, body: &[u8]) -> Resul
     if image.get("protected") == Some(&json!(true)) {
         return Err(ImsError::new("IMG.0028", "the image is protected"));
     }
-    store.remove_image(&id.to_ascii_lowercase());
+    store.remove_image(id);
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
@@ -274,7 +284,8 @@ fn create_image(
     max_finished_jobs: usize,
 ) -> Result<Reply, ImsError> {
     let now = ctx.clock.now();
-    let id = crate::ids::uuid_v4().to_string();
+    let key = crate::ids::uuid_v4();
+    let id = key.to_string();
     let created = create::build(body, &id, tenant, &format_seconds(now))?;
     if ctx.settings.quotas && store.private_count(tenant) >= PRIVATE_IMAGE_QUOTA {
         return Err(ImsError::new("IMG.0015", "100 private images"));
@@ -316,7 +327,7 @@ fn create_image(
     let mut image = created.image;
     job.advance(now);
     job.sync_image(&mut image, now);
-    store.insert_image(id, image);
+    store.insert_image(key, image);
     store.jobs.insert(job_id.clone(), job);
     store.forget_oldest_finished_jobs(tenant, max_finished_jobs);
     Ok(Reply::json_as(
@@ -487,6 +498,13 @@ impl Vendor for Huawei {
         Ok(Box::new(model::import(member)?))
     }
 
+    fn prepare_state_text(
+        &self,
+        member: Option<&serde_json::value::RawValue>,
+    ) -> Result<PreparedState, StateError> {
+        Ok(Box::new(model::import_text(member)?))
+    }
+
     fn mutates(&self, operation: &str) -> bool {
         // Job reads count toward `polls:N` and can finish a job (and change its image's status).
         matches!(
@@ -573,8 +591,8 @@ impl Vendor for Huawei {
         job.finish(now, fail);
         let image_id = job.image_id.clone();
         let mut job = job.clone();
-        if let Some(image) = store.images.get_mut(&image_id) {
-            job.sync_image(image, now);
+        if let Some(image) = store.get_mut(&image_id) {
+            job.sync_image(image.open(), now);
         }
         let view = job.view(now, false);
         store.jobs.insert(job.job_id.clone(), job);
@@ -606,15 +624,16 @@ impl Vendor for Huawei {
             ));
         };
         let mut store = self.store.lock();
-        let Some(image) = store.images.get_mut(&id.to_ascii_lowercase()) else {
+        let Some(image) = store.get_mut(id) else {
             return Some(error(StatusCode::NOT_FOUND, &format!("no image {id:?}")));
         };
-        if model::is_gold(image) {
+        if image.is_gold() {
             return Some(error(
                 StatusCode::BAD_REQUEST,
                 "gold images cannot change status",
             ));
         }
+        let image = image.open();
         let now = format_seconds(ctx.clock.now());
         image.insert("status".into(), json!(status));
         image.insert("updated_at".into(), json!(now));

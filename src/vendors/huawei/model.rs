@@ -1,19 +1,22 @@
 //! Huawei state (spec §2.3, §2.4, §8.2): image objects in their wire form (owner included) keyed by
-//! lower-case id — the tenants' private images and the gold images every tenant sees — and the
-//! CreateImage jobs; plus the `huawei` member of the state document.
+//! lower-case id — the tenants' private images and the gold images every tenant sees, packed or
+//! open ([`packed`](super::packed)) — and the CreateImage jobs; plus the `huawei` member of the
+//! state document, read from a [`Value`] or straight from its JSON text.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use super::index::CreatedIndex;
+use super::index::{CreatedIndex, Key};
 use super::jobs::{format_millis, Job, JobFault, JobResult};
+use super::packed::{self, Owners, Scan, Stored};
 use super::rules::is_uuid;
 use crate::clock::parse_rfc3339;
 use crate::lifecycle::TransitionPolicy;
-use crate::state::{from_value, StateError};
+use crate::state::{from_text, from_value, StateError};
 
 /// An image in its wire form.
 pub(crate) type Image = Map<String, Value>;
@@ -22,8 +25,8 @@ pub(crate) type Image = Map<String, Value>;
 pub(crate) enum Lookup<'a> {
     /// Its own private image.
     Own(&'a mut Image),
-    /// A gold image.
-    Gold(&'a mut Image),
+    /// A gold image (read-only, so not opened).
+    Gold,
     /// Nothing it may see.
     Absent,
 }
@@ -31,9 +34,9 @@ pub(crate) enum Lookup<'a> {
 /// Every image and job of one emulator.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Store {
-    /// Every image, by lower-cased id. Insert and remove through [`Store::insert_image`] and
-    /// [`Store::remove_image`], which keep [`Store::created`] in step.
-    pub images: BTreeMap<String, Image>,
+    /// Every image, by lower-cased id. Insert and remove through [`Store::insert_image`],
+    /// [`Store::insert_stored`] and [`Store::remove_image`], which keep [`Store::created`] in step.
+    pub images: BTreeMap<ImageKey, Stored>,
     pub jobs: BTreeMap<String, Job>,
     /// ListImages' default order (`created_at`, id) per project.
     pub created: CreatedIndex,
@@ -44,37 +47,76 @@ pub(crate) fn is_gold(image: &Image) -> bool {
     image.get("__imagetype").and_then(Value::as_str) == Some("gold")
 }
 
-/// Whether `tenant` may see `image`.
-pub(crate) fn visible_to(image: &Image, tenant: &str) -> bool {
-    is_gold(image) || image.get("owner").and_then(Value::as_str) == Some(tenant)
+/// An image's key in the store: its id, a UUID (which orders as its lower-case text does).
+pub(crate) type ImageKey = uuid::Uuid;
+
+/// The store key of `id`: a UUID in 8-4-4-4-12 form, either case.
+pub(crate) fn image_key(id: &str) -> Option<ImageKey> {
+    if is_uuid(id) {
+        uuid::Uuid::try_parse(id).ok()
+    } else {
+        None
+    }
 }
 
 impl Store {
-    /// Adds (or replaces) the image stored under `key` (its lower-cased id); returns the old one.
-    pub fn insert_image(&mut self, key: String, image: Image) -> Option<Image> {
-        if let Some(old) = self.images.get(&key) {
-            self.created.remove(old);
-        }
-        self.created.insert(&image);
-        self.images.insert(key, image)
+    /// Adds (or replaces) the open image stored under `key`; returns the old one.
+    pub fn insert_image(&mut self, key: ImageKey, image: Image) -> Option<Stored> {
+        self.insert_stored(key, Stored::Open(image))
     }
 
-    /// Removes the image stored under `key`.
-    pub fn remove_image(&mut self, key: &str) -> Option<Image> {
-        let old = self.images.remove(key);
-        if let Some(old) = &old {
-            self.created.remove(old);
-        }
+    /// Adds (or replaces) the image stored under `key`; returns the old one.
+    pub fn insert_stored(&mut self, key: ImageKey, image: Stored) -> Option<Stored> {
+        let old = self.remove_key(key);
+        self.created.insert(&image, Key::of(&image, key));
+        self.images.insert(key, image);
         old
     }
 
-    /// The image `id` as `tenant` sees it.
+    /// A store of loaded images (each with its index key), which must be in ascending key order
+    /// without repeats: the map and the index are built with full tree nodes.
+    fn from_sorted(images: Vec<(Stored, Key)>) -> Store {
+        let created = CreatedIndex::build(images.iter().map(|(i, k)| (i, k.clone())));
+        Store {
+            images: images.into_iter().map(|(i, k)| (k.id, i)).collect(),
+            jobs: BTreeMap::new(),
+            created,
+        }
+    }
+
+    /// Removes the image `id`.
+    pub fn remove_image(&mut self, id: &str) -> Option<Stored> {
+        self.remove_key(image_key(id)?)
+    }
+
+    fn remove_key(&mut self, key: ImageKey) -> Option<Stored> {
+        let old = self.images.remove(&key)?;
+        self.created.remove(&old, &Key::of(&old, key));
+        Some(old)
+    }
+
+    /// The image `id`, whoever owns it.
+    pub fn get(&self, id: &str) -> Option<&Stored> {
+        self.images.get(&image_key(id)?)
+    }
+
+    /// The image `id`, whoever owns it, to change.
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Stored> {
+        self.images.get_mut(&image_key(id)?)
+    }
+
+    /// The image `id` as `tenant` sees it, opened (for a request that may change it).
     pub fn lookup(&mut self, id: &str, tenant: &str) -> Lookup<'_> {
-        match self.images.get_mut(&id.to_ascii_lowercase()) {
-            Some(image) if is_gold(image) => Lookup::Gold(image),
-            Some(image) if visible_to(image, tenant) => Lookup::Own(image),
+        match self.get_mut(id) {
+            Some(image) if image.is_gold() => Lookup::Gold,
+            Some(image) if image.visible_to(tenant) => Lookup::Own(image.open()),
             _ => Lookup::Absent,
         }
+    }
+
+    /// The image `id` if `tenant` may see it, as stored (for a read).
+    pub fn peek(&self, id: &str, tenant: &str) -> Option<&Stored> {
+        self.get(id).filter(|image| image.visible_to(tenant))
     }
 
     /// Forgets `project`'s oldest finished jobs beyond `keep`; jobs still running are kept.
@@ -97,8 +139,11 @@ impl Store {
     pub fn advance_jobs(&mut self, now: OffsetDateTime) {
         for job in self.jobs.values_mut() {
             job.advance(now);
-            if let Some(image) = self.images.get_mut(&job.image_id) {
-                job.sync_image(image, now);
+            if !job.image_in_step(now) {
+                if let Some(image) = image_key(&job.image_id).and_then(|k| self.images.get_mut(&k))
+                {
+                    job.sync_image(image.open(), now);
+                }
             }
         }
     }
@@ -107,8 +152,11 @@ impl Store {
     pub fn read_job(&mut self, job_id: &str, now: OffsetDateTime) {
         if let Some(job) = self.jobs.get_mut(job_id) {
             job.read(now);
-            if let Some(image) = self.images.get_mut(&job.image_id) {
-                job.sync_image(image, now);
+            if !job.image_in_step(now) {
+                if let Some(image) = image_key(&job.image_id).and_then(|k| self.images.get_mut(&k))
+                {
+                    job.sync_image(image.open(), now);
+                }
             }
         }
     }
@@ -125,7 +173,7 @@ impl Store {
     pub fn private_count(&self, tenant: &str) -> usize {
         self.images
             .values()
-            .filter(|i| !is_gold(i) && i.get("owner").and_then(Value::as_str) == Some(tenant))
+            .filter(|i| !i.is_gold() && i.owner() == Some(tenant))
             .count()
     }
 }
@@ -166,6 +214,16 @@ struct HuaweiDoc {
     jobs: Vec<JobDoc>,
 }
 
+/// The `huawei` member read from its text: each image kept as its text until it is scanned.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TextDoc<'a> {
+    #[serde(default, borrow)]
+    images: Vec<&'a RawValue>,
+    #[serde(default)]
+    jobs: Vec<JobDoc>,
+}
+
 /// The `huawei` member (sorted by id).
 pub(crate) fn export(store: &Store) -> Value {
     let jobs: Vec<JobDoc> = store
@@ -194,7 +252,11 @@ pub(crate) fn export(store: &Store) -> Value {
         })
         .collect();
     let doc = HuaweiDoc {
-        images: store.images.values().cloned().collect(),
+        images: store
+            .images
+            .values()
+            .map(|i| i.image().into_owned())
+            .collect(),
         jobs,
     };
     serde_json::to_value(doc).unwrap_or(Value::Null)
@@ -206,11 +268,12 @@ fn millis(text: &str, at: String) -> Result<OffsetDateTime, StateError> {
         .ok_or_else(|| StateError::new(at, "expected YYYY-MM-DDThh:mm:ss.mmmZ"))
 }
 
-fn image_from(image: &Image, i: usize) -> Result<String, StateError> {
-    let at = |field: &str| format!("images[{i}].{field}");
-    let text = |field: &str| image.get(field).and_then(Value::as_str);
+/// Checks an image of a document, given its string members; returns its store key. Error paths
+/// are relative to the image.
+fn check_image<'t>(text: impl Fn(&str) -> Option<&'t str>) -> Result<ImageKey, StateError> {
+    let at = |field: &str| field.to_string();
     let id = text("id")
-        .filter(|id| is_uuid(id))
+        .and_then(image_key)
         .ok_or_else(|| StateError::new(at("id"), "expected a UUID"))?;
     text("owner").ok_or_else(|| StateError::new(at("owner"), "expected a project id"))?;
     text("name").ok_or_else(|| StateError::new(at("name"), "expected a string"))?;
@@ -240,7 +303,7 @@ fn image_from(image: &Image, i: usize) -> Result<String, StateError> {
             .and_then(parse_rfc3339)
             .ok_or_else(|| StateError::new(at(field), "expected YYYY-MM-DDThh:mm:ssZ"))?;
     }
-    Ok(id.to_ascii_lowercase())
+    Ok(id)
 }
 
 fn job_from(doc: JobDoc, i: usize, store: &Store) -> Result<Job, StateError> {
@@ -256,7 +319,9 @@ fn job_from(doc: JobDoc, i: usize, store: &Store) -> Result<Job, StateError> {
             "expected 32 lower-case hex digits",
         ));
     }
-    if !store.images.contains_key(&doc.image_id) {
+    let image =
+        image_key(&doc.image_id).filter(|_| !doc.image_id.bytes().any(|b| b.is_ascii_uppercase()));
+    if !image.is_some_and(|key| store.images.contains_key(&key)) {
         return Err(StateError::new(
             at("image_id"),
             "no such image in the document",
@@ -321,23 +386,134 @@ fn job_from(doc: JobDoc, i: usize, store: &Store) -> Result<Job, StateError> {
     Ok(job)
 }
 
-/// Validates a `huawei` member and builds the store it describes.
+/// An image loaded from a document: its index in `images`, the image, its index key.
+type Loaded = (usize, Stored, Key);
+
+/// Images loaded from a document, in document order, up to the first invalid one (and its error,
+/// with its path relative to `images`).
+type LoadedRun = (Vec<Loaded>, Option<StateError>);
+
+/// Validates a `huawei` member and builds the store it describes (every image packed).
 pub(crate) fn import(member: Option<&Value>) -> Result<Store, StateError> {
     let doc: HuaweiDoc = match member {
         None | Some(Value::Null) => HuaweiDoc::default(),
         Some(v) => from_value(v)?,
     };
-    let mut store = Store::default();
-    for (i, image) in doc.images.into_iter().enumerate() {
-        let id = image_from(&image, i)?;
-        if store.insert_image(id, image).is_some() {
-            return Err(StateError::new(
-                format!("images[{i}].id"),
-                "duplicate image id",
-            ));
+    let mut owners = Owners::default();
+    let mut run = (Vec::with_capacity(doc.images.len()), None);
+    for (i, image) in doc.images.iter().enumerate() {
+        let text = |field: &str| image.get(field).and_then(Value::as_str);
+        match check_image(text) {
+            Ok(key) => {
+                let created = text("created_at").map(Box::from);
+                let packed = Stored::Packed(packed::pack(image, &mut owners));
+                run.0.push((i, packed, Key::new(created, key)));
+            }
+            Err(e) => {
+                run.1 = Some(e.under(&format!("images[{i}]")));
+                break;
+            }
         }
     }
-    for (i, job) in doc.jobs.into_iter().enumerate() {
+    add_jobs(load_images(run)?, doc.jobs)
+}
+
+/// Fewest images worth splitting across threads.
+const PARALLEL_FROM: usize = 20_000;
+
+/// [`import`] from the member's JSON text, without building each image's members. A large member
+/// is scanned on every core (the server is not running yet).
+pub(crate) fn import_text(member: Option<&RawValue>) -> Result<Store, StateError> {
+    let doc: TextDoc<'_> = match member.map(RawValue::get) {
+        None | Some("null") => TextDoc::default(),
+        Some(text) => from_text(text)?,
+    };
+    let threads = if doc.images.len() >= PARALLEL_FROM {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    } else {
+        1
+    };
+    let chunk = doc.images.len().div_ceil(threads).max(1);
+    let runs: Vec<LoadedRun> = std::thread::scope(|scope| {
+        let workers: Vec<_> = doc
+            .images
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, raws)| scope.spawn(move || scan_images(raws, c * chunk)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker.join().unwrap_or_else(|_| {
+                    (
+                        Vec::new(),
+                        Some(StateError::new("images", "loading failed")),
+                    )
+                })
+            })
+            .collect()
+    });
+    let mut run: LoadedRun = (Vec::with_capacity(doc.images.len()), None);
+    for (loaded, failure) in runs {
+        run.0.extend(loaded);
+        if failure.is_some() {
+            run.1 = failure;
+            break;
+        }
+    }
+    add_jobs(load_images(run)?, doc.jobs)
+}
+
+/// Scans and packs `raws`, the images from index `first` on, up to the first invalid one.
+fn scan_images(raws: &[&RawValue], first: usize) -> LoadedRun {
+    let mut owners = Owners::default();
+    let mut loaded = Vec::with_capacity(raws.len());
+    for (j, raw) in raws.iter().enumerate() {
+        let i = first + j;
+        match scan_image(raw.get(), &mut owners) {
+            Ok((image, key)) => loaded.push((i, image, key)),
+            Err(e) => return (loaded, Some(e.under(&format!("images[{i}]")))),
+        }
+    }
+    (loaded, None)
+}
+
+/// One image from its text: checked, packed, keyed.
+fn scan_image(text: &str, owners: &mut Owners) -> Result<(Stored, Key), StateError> {
+    let scan: Scan<'_> = serde_json::from_str(text)
+        .map_err(|e| StateError::new("", crate::state::without_position(&e)))?;
+    let key = check_image(|field| scan.text(field))?;
+    let created = scan.text("created_at").map(Box::from);
+    let image = Stored::Packed(packed::pack_scan(scan, owners));
+    Ok((image, Key::new(created, key)))
+}
+
+/// The store of a document's images, or the first error in document order: a repeated id, or
+/// the run's invalid image.
+fn load_images((mut loaded, failure): LoadedRun) -> Result<Store, StateError> {
+    // Stable: a repeated id keeps document order, so its second occurrence follows the first.
+    loaded.sort_by_key(|a| a.2.id);
+    let repeat = loaded
+        .windows(2)
+        .filter(|pair| pair[0].2.id == pair[1].2.id)
+        .map(|pair| pair[1].0)
+        .min();
+    if let Some(i) = repeat {
+        return Err(StateError::new(
+            format!("images[{i}].id"),
+            "duplicate image id",
+        ));
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(Store::from_sorted(
+        loaded.into_iter().map(|(_, i, k)| (i, k)).collect(),
+    ))
+}
+
+fn add_jobs(mut store: Store, jobs: Vec<JobDoc>) -> Result<Store, StateError> {
+    for (i, job) in jobs.into_iter().enumerate() {
         let job = job_from(job, i, &store)?;
         if store.jobs.contains_key(&job.job_id) {
             return Err(StateError::new(
@@ -348,4 +524,77 @@ pub(crate) fn import(member: Option<&Value>) -> Result<Store, StateError> {
         store.jobs.insert(job.job_id.clone(), job);
     }
     Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `huawei` member of `n` images, with `edit` applied to each image's text by index.
+    fn member(n: usize, edit: impl Fn(usize, String) -> String) -> Box<RawValue> {
+        let images: Vec<String> = (0..n)
+            .map(|i| {
+                let image = format!(
+                    r#"{{"owner":"p{}","id":"0a000000-0000-4000-8000-{:012x}","name":"n{i}","status":"active","visibility":"private","__imagetype":"private","created_at":"2024-01-01T00:00:00Z","updated_at":"2024-01-01T00:00:00Z"}}"#,
+                    i % 3,
+                    i
+                );
+                edit(i, image)
+            })
+            .collect();
+        RawValue::from_string(format!(r#"{{"images":[{}]}}"#, images.join(","))).unwrap()
+    }
+
+    fn error(member: &RawValue) -> String {
+        match import_text(Some(member)) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Past [`PARALLEL_FROM`] images the member is scanned in chunks on several threads: the
+    /// result and the first error in document order are those of one pass.
+    #[test]
+    fn a_large_member_loads_in_chunks_like_one_pass() {
+        let n = PARALLEL_FROM + 5_000;
+        let store = import_text(Some(&member(n, |_, image| image))).unwrap();
+        assert_eq!(store.images.len(), n);
+        assert_eq!(store.private_count("p1"), n / 3 + usize::from(n % 3 > 1));
+        let keys: Vec<&ImageKey> = store.images.keys().collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let newest = store.created.visible("p2", true, None).count();
+        assert_eq!(newest, store.private_count("p2"));
+
+        let late = n - 10;
+        let repeat_id = |image: String| image.replace("-000000000001\"", "-000000000000\"");
+        // A repeated id (at 1) before an invalid image late in the last chunk wins...
+        let both = member(n, |i, image| match i {
+            1 => image.replace("-000000000001\"", "-000000000000\""),
+            i if i == late => image.replace("\"active\"", "\"gone\""),
+            _ => image,
+        });
+        assert_eq!(error(&both), "images[1].id: duplicate image id");
+        // ...and an invalid image early in the first chunk wins over a later repeat.
+        let both = member(n, |i, image| match i {
+            5 => image.replace("\"active\"", "\"gone\""),
+            i if i == late => repeat_id(image.replace(&format!("{late:012x}\""), "000000000001\"")),
+            _ => image,
+        });
+        assert_eq!(
+            error(&both),
+            "images[5].status: expected queued, saving, active or killed"
+        );
+        // A repeat that spans two chunks is found.
+        let spanning = member(n, |i, image| {
+            if i == late {
+                image.replace(&format!("{late:012x}\""), "000000000003\"")
+            } else {
+                image
+            }
+        });
+        assert_eq!(
+            error(&spanning),
+            format!("images[{late}].id: duplicate image id")
+        );
+    }
 }

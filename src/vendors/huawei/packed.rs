@@ -1,0 +1,507 @@
+//! How the store holds an image: **packed** (its wire form as compact JSON text, plus the two
+//! attributes every lookup needs) from the moment it is loaded, and **open** (a
+//! [`Map`](serde_json::Map) of members) from the first request that changes it.
+//!
+//! A packed 15-member image takes about 400 bytes, an open one about 3 KiB: a million loaded
+//! images fit in a few hundred megabytes, and the images a test changes pay the open form's cost.
+//! Reads never open an image: GlanceShowImage and ListImages copy a packed image's text into the
+//! response, and ListImages' filters and sort keys read only the members they name.
+//!
+//! A packed text is exactly what serialising the open form would give, up to the spelling of
+//! numbers and string escapes inside values: members in byte order (the order of the open form's
+//! `BTreeMap`), the last of a repeated name, no whitespace. Loading sorts an image's members and
+//! strips the whitespace from their values' text; no value is parsed.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::model::Image;
+
+/// An image as the store holds it.
+#[derive(Debug, Clone)]
+pub(crate) enum Stored {
+    /// As loaded: compact JSON text.
+    Packed(Packed),
+    /// Changed since it was loaded (or created by a request): its members.
+    Open(Image),
+}
+
+/// A packed image.
+#[derive(Debug, Clone)]
+pub(crate) struct Packed {
+    /// The wire form: members in byte order, no whitespace.
+    text: Box<str>,
+    /// `owner` (shared by the images of one project).
+    owner: Arc<str>,
+    /// Whether `__imagetype` is `gold`.
+    gold: bool,
+}
+
+impl Stored {
+    /// Whether the image is a gold image.
+    pub fn is_gold(&self) -> bool {
+        match self {
+            Stored::Packed(p) => p.gold,
+            Stored::Open(image) => super::model::is_gold(image),
+        }
+    }
+
+    /// The image's `owner`, if it is a string.
+    pub fn owner(&self) -> Option<&str> {
+        match self {
+            Stored::Packed(p) => Some(&p.owner),
+            Stored::Open(image) => image.get("owner").and_then(Value::as_str),
+        }
+    }
+
+    /// Whether `tenant` may see the image: a gold image, or one it owns.
+    pub fn visible_to(&self, tenant: &str) -> bool {
+        self.is_gold() || self.owner() == Some(tenant)
+    }
+
+    /// The image's members, opening it if it is packed (the caller is about to change it).
+    pub fn open(&mut self) -> &mut Image {
+        loop {
+            match self {
+                Stored::Open(image) => return image,
+                Stored::Packed(p) => *self = Stored::Open(parse_object(&p.text)),
+            }
+        }
+    }
+
+    /// All members, borrowed when open, parsed when packed.
+    pub fn image(&self) -> Cow<'_, Image> {
+        match self {
+            Stored::Packed(p) => Cow::Owned(parse_object(&p.text)),
+            Stored::Open(image) => Cow::Borrowed(image),
+        }
+    }
+
+    /// At least the members named in `names` (all of them when open; only those when packed).
+    pub fn members(&self, names: &[&str]) -> Cow<'_, Image> {
+        match self {
+            Stored::Packed(p) if names.iter().all(|n| matches!(*n, "owner" | "__imagetype")) => {
+                // Both are kept beside the text (`__imagetype` is gold or private: loading
+                // refuses anything else).
+                let mut known = Map::new();
+                known.insert("owner".into(), Value::from(&*p.owner));
+                let kind = if p.gold { "gold" } else { "private" };
+                known.insert("__imagetype".into(), Value::from(kind));
+                Cow::Owned(known)
+            }
+            Stored::Packed(p) => Cow::Owned(pick(&p.text, names)),
+            Stored::Open(image) => Cow::Borrowed(image),
+        }
+    }
+
+    /// The member `name`, if present.
+    pub fn member(&self, name: &str) -> Option<Value> {
+        match self {
+            Stored::Packed(p) => pick(&p.text, &[name]).remove(name),
+            Stored::Open(image) => image.get(name).cloned(),
+        }
+    }
+
+    /// Appends the image's wire form (compact JSON) to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Stored::Packed(p) => out.extend_from_slice(p.text.as_bytes()),
+            Stored::Open(image) => {
+                // A map of JSON values always serialises.
+                let _ = serde_json::to_writer(&mut *out, image);
+            }
+        }
+    }
+
+    /// The image's wire form as compact JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_json(&mut out);
+        out
+    }
+}
+
+/// The parsed object of a packed text (valid by construction; an empty map otherwise).
+fn parse_object(text: &str) -> Image {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// The members of a packed text named in `names` (the last occurrence of each).
+fn pick(text: &str, names: &[&str]) -> Image {
+    let mut de = serde_json::Deserializer::from_str(text);
+    Pick { names }.deserialize(&mut de).unwrap_or_default()
+}
+
+/// Reads only the named members of an object.
+struct Pick<'n> {
+    names: &'n [&'n str],
+}
+
+impl<'de> DeserializeSeed<'de> for Pick<'_> {
+    type Value = Image;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Image, D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pick<'_> {
+    type Value = Image;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Image, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<Name<'de>>()? {
+            if self.names.contains(&key.0.as_ref()) {
+                out.insert(key.0.into_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A member name, borrowed from the text when it has no escapes.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v)))
+            }
+        }
+        de.deserialize_str(V)
+    }
+}
+
+/// A member's value as loading checks it: a string, or something else.
+enum Text<'de> {
+    Str(Cow<'de, str>),
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text::Other)
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+/// The members loading checks, in this order in [`Scan::fields`].
+pub(crate) const CHECKED: [&str; 8] = [
+    "id",
+    "owner",
+    "name",
+    "status",
+    "visibility",
+    "__imagetype",
+    "created_at",
+    "updated_at",
+];
+
+/// One image member of a state document, scanned without building its members: each member's
+/// name and value text, and the [`CHECKED`] members that are strings.
+pub(crate) struct Scan<'de> {
+    /// Every member in document order (a repeated name more than once).
+    members: Vec<(Cow<'de, str>, &'de RawValue)>,
+    /// The [`CHECKED`] members that are strings (the last occurrence of each).
+    fields: [Option<Cow<'de, str>>; CHECKED.len()],
+}
+
+impl Scan<'_> {
+    /// The checked member `name` when it is a string.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.fields[checked(name)?].as_deref()
+    }
+}
+
+/// The place of `name` in [`CHECKED`] (a `match`: it runs for every member of every image loaded).
+fn checked(name: &str) -> Option<usize> {
+    Some(match name {
+        "id" => 0,
+        "owner" => 1,
+        "name" => 2,
+        "status" => 3,
+        "visibility" => 4,
+        "__imagetype" => 5,
+        "created_at" => 6,
+        "updated_at" => 7,
+        _ => return None,
+    })
+}
+
+impl<'de> de::Deserialize<'de> for Scan<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scan<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scan<'de>, A::Error> {
+                let mut scan = Scan {
+                    members: Vec::with_capacity(map.size_hint().unwrap_or(16)),
+                    fields: Default::default(),
+                };
+                while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    if let Some(i) = checked(&key) {
+                        scan.fields[i] = match serde_json::from_str::<Text<'de>>(value.get()) {
+                            Ok(Text::Str(s)) => Some(s),
+                            _ => None,
+                        };
+                    }
+                    scan.members.push((key, value));
+                }
+                Ok(scan)
+            }
+        }
+        de.deserialize_map(V)
+    }
+}
+
+/// Shares one `owner` string between the images of a project while a document loads.
+#[derive(Default)]
+pub(crate) struct Owners(HashMap<Box<str>, Arc<str>>);
+
+impl Owners {
+    fn get(&mut self, owner: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(owner) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(owner);
+        self.0.insert(owner.into(), shared.clone());
+        shared
+    }
+}
+
+/// Packs a checked image from its scan: members sorted by name (the last of a repeated name
+/// kept), each value's text without whitespace. No value is parsed.
+pub(crate) fn pack_scan(scan: Scan<'_>, owners: &mut Owners) -> Packed {
+    let owner = owners.get(scan.text("owner").unwrap_or_default());
+    let gold = scan.text("__imagetype") == Some("gold");
+    let mut members = scan.members;
+    // Stable: a repeated name keeps its document order, and the last one is written.
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    let size = members.iter().map(|(k, v)| k.len() + v.get().len() + 4);
+    let mut out = Vec::with_capacity(size.sum::<usize>() + 2);
+    out.push(b'{');
+    for (i, (name, value)) in members.iter().enumerate() {
+        if members.get(i + 1).is_some_and(|next| next.0 == *name) {
+            continue;
+        }
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        if name.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            // Strings always serialise.
+            let _ = serde_json::to_writer(&mut out, name);
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b':');
+        minify_into(value.get(), &mut out);
+    }
+    out.push(b'}');
+    Packed {
+        // Only ASCII whitespace was left out of valid UTF-8 text.
+        text: String::from_utf8(out).unwrap_or_default().into_boxed_str(),
+        owner,
+        gold,
+    }
+}
+
+/// Packs a checked image given as members.
+pub(crate) fn pack(image: &Image, owners: &mut Owners) -> Packed {
+    Packed {
+        text: serde_json::to_string(image)
+            .unwrap_or_default()
+            .into_boxed_str(),
+        owner: owners.get(
+            image
+                .get("owner")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        ),
+        gold: super::model::is_gold(image),
+    }
+}
+
+/// Appends `json` (valid JSON) to `out` without the whitespace between its tokens.
+fn minify_into(json: &str, out: &mut Vec<u8>) {
+    let bytes = json.as_bytes();
+    if !bytes
+        .iter()
+        .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            out.push(b);
+            in_string = b == b'"';
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scan(raw: &str) -> Scan<'_> {
+        serde_json::from_str(raw).unwrap_or_else(|e| panic!("{raw}: {e}"))
+    }
+
+    fn minify(json: &str) -> String {
+        let mut out = Vec::new();
+        minify_into(json, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn checked_names_map_to_their_places() {
+        for (i, name) in CHECKED.iter().enumerate() {
+            assert_eq!(checked(name), Some(i));
+        }
+        assert_eq!(checked("ID"), None);
+    }
+
+    #[test]
+    fn minify_keeps_whitespace_inside_strings_only() {
+        let raw = "{ \"a b\" : [ 1 ,\n\t\"x \\\" y\" ] ,\r\n \"c\":\"\\\\\" }";
+        let out = minify(raw);
+        assert_eq!(out, r#"{"a b":[1,"x \" y"],"c":"\\"}"#);
+        let a: Value = serde_json::from_str(raw).unwrap();
+        let b: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_packed_image_reads_like_its_open_form() {
+        let image = json!({"b": {"x": [1, 2]}, "id": "ID", "owner": "p", "__imagetype": "gold",
+                           "name": "n\u{e9} \"q\"", "min_ram": 1.5});
+        let Value::Object(map) = image else { panic!() };
+        let expected = serde_json::to_string(&map).unwrap();
+        let mut owners = Owners::default();
+        for raw in [
+            serde_json::to_string_pretty(&map).unwrap(),
+            // Out of order, repeated: parsed and serialised again (the last `name` wins).
+            r#"{"owner":"p","name":"old","__imagetype":"gold","b":{"x":[1,2]},"id":"ID","min_ram":1.5,"name":"né \"q\""}"#.to_string(),
+        ] {
+            let stored = Stored::Packed(pack_scan(scan(&raw), &mut owners));
+            assert_eq!(String::from_utf8(stored.to_json()).unwrap(), expected, "{raw}");
+            assert!(stored.is_gold() && stored.owner() == Some("p"));
+            assert_eq!(stored.image().as_ref(), &map);
+            assert_eq!(stored.member("min_ram"), Some(json!(1.5)));
+            assert_eq!(stored.member("absent"), None);
+            let some = stored.members(&["b", "id"]);
+            assert_eq!(some.len(), 2);
+            assert_eq!(some["b"], json!({"x": [1, 2]}));
+            let known = stored.members(&["__imagetype", "owner"]);
+            assert_eq!((&known["__imagetype"], &known["owner"]), (&json!("gold"), &json!("p")));
+            let mut opened = stored.clone();
+            opened.open().insert("z".into(), json!(true));
+            assert!(matches!(opened, Stored::Open(_)));
+            assert_eq!(opened.member("z"), Some(json!(true)));
+        }
+        let packed = Stored::Packed(pack(&map, &mut owners));
+        assert_eq!(String::from_utf8(packed.to_json()).unwrap(), expected);
+    }
+
+    #[test]
+    fn the_scan_keeps_every_member_and_reads_string_members() {
+        let s = scan(r#"{"a":1,"id":"x","owner":7,"status":{"k":[1]},"a":2}"#);
+        assert_eq!(s.members.len(), 5);
+        assert_eq!(s.text("id"), Some("x"));
+        assert_eq!(s.text("owner"), None);
+        assert_eq!(s.text("status"), None);
+        let escaped = scan(r#"{"id":"\u0041b","name":"a","name":"b"}"#);
+        assert_eq!(escaped.text("id"), Some("Ab"));
+        assert_eq!(escaped.text("name"), Some("b"));
+        assert!(serde_json::from_str::<Scan<'_>>("[1]").is_err());
+        // A name that needs escaping is written escaped.
+        let odd = Stored::Packed(pack_scan(
+            scan(r#"{"q\"\u0001": 1}"#),
+            &mut Owners::default(),
+        ));
+        assert_eq!(
+            String::from_utf8(odd.to_json()).unwrap(),
+            r#"{"q\"\u0001":1}"#
+        );
+    }
+}
