@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::index::{CreatedIndex, Key};
 use super::jobs::{format_millis, Job, JobFault, JobResult};
-use super::packed::{self, Owners, Scan, Stored};
+use super::packed::{self, Owners, Packer, Scan, Stored};
 use super::rules::is_uuid;
 use crate::clock::parse_rfc3339;
 use crate::lifecycle::TransitionPolicy;
@@ -466,11 +466,11 @@ pub(crate) fn import_text(member: Option<&RawValue>) -> Result<Store, StateError
 
 /// Scans and packs `raws`, the images from index `first` on, up to the first invalid one.
 fn scan_images(raws: &[&RawValue], first: usize) -> LoadedRun {
-    let mut owners = Owners::default();
+    let mut packer = Packer::default();
     let mut loaded = Vec::with_capacity(raws.len());
     for (j, raw) in raws.iter().enumerate() {
         let i = first + j;
-        match scan_image(raw.get(), &mut owners) {
+        match scan_image(raw.get(), &mut packer) {
             Ok((image, key)) => loaded.push((i, image, key)),
             Err(e) => return (loaded, Some(e.under(&format!("images[{i}]")))),
         }
@@ -479,12 +479,12 @@ fn scan_images(raws: &[&RawValue], first: usize) -> LoadedRun {
 }
 
 /// One image from its text: checked, packed, keyed.
-fn scan_image(text: &str, owners: &mut Owners) -> Result<(Stored, Key), StateError> {
+fn scan_image(text: &str, packer: &mut Packer) -> Result<(Stored, Key), StateError> {
     let scan: Scan<'_> = serde_json::from_str(text)
         .map_err(|e| StateError::new("", crate::state::without_position(&e)))?;
     let key = check_image(|field| scan.text(field))?;
     let created = scan.text("created_at").map(Box::from);
-    let image = Stored::Packed(packed::pack_scan(scan, owners));
+    let image = Stored::Packed(packer.pack_scan(scan));
     Ok((image, Key::new(created, key)))
 }
 

@@ -306,10 +306,7 @@ impl<'de> de::Deserialize<'de> for Scan<'de> {
                 while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
                     let value: &'de RawValue = map.next_value()?;
                     if let Some(i) = checked(&key) {
-                        scan.fields[i] = match serde_json::from_str::<Text<'de>>(value.get()) {
-                            Ok(Text::Str(s)) => Some(s),
-                            _ => None,
-                        };
+                        scan.fields[i] = string_value(value.get());
                     }
                     scan.members.push((key, value));
                 }
@@ -317,6 +314,21 @@ impl<'de> de::Deserialize<'de> for Scan<'de> {
             }
         }
         de.deserialize_map(V)
+    }
+}
+
+/// The string a value's JSON text holds, if it is a string (borrowed when it has no escapes).
+fn string_value(json: &str) -> Option<Cow<'_, str>> {
+    let plain = json
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .filter(|inner| !inner.contains('\\'));
+    if let Some(inner) = plain {
+        return Some(Cow::Borrowed(inner));
+    }
+    match serde_json::from_str::<Text<'_>>(json) {
+        Ok(Text::Str(s)) => Some(s),
+        _ => None,
     }
 }
 
@@ -335,41 +347,64 @@ impl Owners {
     }
 }
 
-/// Packs a checked image from its scan: members sorted by name (the last of a repeated name
-/// kept), each value's text without whitespace. No value is parsed.
-pub(crate) fn pack_scan(scan: Scan<'_>, owners: &mut Owners) -> Packed {
-    let owner = owners.get(scan.text("owner").unwrap_or_default());
-    let gold = scan.text("__imagetype") == Some("gold");
-    let mut members = scan.members;
-    // Stable: a repeated name keeps its document order, and the last one is written.
-    members.sort_by(|a, b| a.0.cmp(&b.0));
-    let size = members.iter().map(|(k, v)| k.len() + v.get().len() + 4);
-    let mut out = Vec::with_capacity(size.sum::<usize>() + 2);
-    out.push(b'{');
-    for (i, (name, value)) in members.iter().enumerate() {
-        if members.get(i + 1).is_some_and(|next| next.0 == *name) {
-            continue;
+/// Packs scanned images one after another, reusing what the previous one left: the output
+/// buffer, and the sorted order of its member names (images of one document usually list their
+/// members in the same order, so the order is computed once, not per image).
+#[derive(Default)]
+pub(crate) struct Packer {
+    owners: Owners,
+    out: Vec<u8>,
+    /// The previous image's member names, in document order.
+    names: Vec<String>,
+    /// Indexes into `names` in sorted order (a repeated name in document order).
+    order: Vec<usize>,
+}
+
+impl Packer {
+    /// Packs a checked image from its scan: members sorted by name (the last of a repeated name
+    /// kept), each value's text without whitespace. No value is parsed.
+    pub fn pack_scan(&mut self, scan: Scan<'_>) -> Packed {
+        let owner = self.owners.get(scan.text("owner").unwrap_or_default());
+        let gold = scan.text("__imagetype") == Some("gold");
+        let members = scan.members;
+        let same_names = self.names.len() == members.len()
+            && self.names.iter().zip(&members).all(|(a, (b, _))| a == b);
+        if !same_names {
+            self.names = members.iter().map(|(name, _)| name.to_string()).collect();
+            self.order = (0..members.len()).collect();
+            self.order
+                .sort_by(|&a, &b| members[a].0.cmp(&members[b].0).then(a.cmp(&b)));
         }
-        if out.len() > 1 {
-            out.push(b',');
+        let out = &mut self.out;
+        out.clear();
+        out.push(b'{');
+        for (at, &i) in self.order.iter().enumerate() {
+            let (name, value) = &members[i];
+            let repeated = self
+                .order
+                .get(at + 1)
+                .is_some_and(|&next| members[next].0 == *name);
+            if repeated {
+                continue;
+            }
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            if name.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+                // Strings always serialise.
+                let _ = serde_json::to_writer(&mut *out, name);
+            } else {
+                out.push(b'"');
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'"');
+            }
+            out.push(b':');
+            minify_into(value.get(), out);
         }
-        if name.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-            // Strings always serialise.
-            let _ = serde_json::to_writer(&mut out, name);
-        } else {
-            out.push(b'"');
-            out.extend_from_slice(name.as_bytes());
-            out.push(b'"');
-        }
-        out.push(b':');
-        minify_into(value.get(), &mut out);
-    }
-    out.push(b'}');
-    Packed {
-        // Only ASCII whitespace was left out of valid UTF-8 text.
-        text: String::from_utf8(out).unwrap_or_default().into_boxed_str(),
-        owner,
-        gold,
+        out.push(b'}');
+        // Only ASCII whitespace was left out of valid UTF-8 text; the copy is allocated exactly.
+        let text = std::str::from_utf8(out).map(Box::from).unwrap_or_default();
+        Packed { text, owner, gold }
     }
 }
 
@@ -434,6 +469,16 @@ mod tests {
     }
 
     #[test]
+    fn string_values_are_read_from_their_text() {
+        assert_eq!(string_value(r#""plain""#).as_deref(), Some("plain"));
+        assert_eq!(string_value(r#""a\"b\u00e9""#).as_deref(), Some("a\"bé"));
+        assert_eq!(string_value(r#""""#).as_deref(), Some(""));
+        for other in ["1", "null", "true", "[\"a\"]", r#"{"a":"b"}"#] {
+            assert_eq!(string_value(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn checked_names_map_to_their_places() {
         for (i, name) in CHECKED.iter().enumerate() {
             assert_eq!(checked(name), Some(i));
@@ -458,13 +503,18 @@ mod tests {
         let Value::Object(map) = image else { panic!() };
         let expected = serde_json::to_string(&map).unwrap();
         let mut owners = Owners::default();
-        for raw in [
-            serde_json::to_string_pretty(&map).unwrap(),
-            // Out of order, repeated: parsed and serialised again (the last `name` wins).
-            r#"{"owner":"p","name":"old","__imagetype":"gold","b":{"x":[1,2]},"id":"ID","min_ram":1.5,"name":"né \"q\""}"#.to_string(),
-        ] {
-            let stored = Stored::Packed(pack_scan(scan(&raw), &mut owners));
-            assert_eq!(String::from_utf8(stored.to_json()).unwrap(), expected, "{raw}");
+        let mut packer = Packer::default();
+        let pretty = serde_json::to_string_pretty(&map).unwrap();
+        // Each shape twice: the second reuses the first's member order.
+        // Out of order, repeated: sorted, and the last `name` wins.
+        let unsorted = r#"{"owner":"p","name":"old","__imagetype":"gold","b":{"x":[1,2]},"id":"ID","min_ram":1.5,"name":"né \"q\""}"#;
+        for raw in [&pretty, &pretty, unsorted, unsorted, &pretty] {
+            let stored = Stored::Packed(packer.pack_scan(scan(raw)));
+            assert_eq!(
+                String::from_utf8(stored.to_json()).unwrap(),
+                expected,
+                "{raw}"
+            );
             assert!(stored.is_gold() && stored.owner() == Some("p"));
             assert_eq!(stored.image().as_ref(), &map);
             assert_eq!(stored.member("min_ram"), Some(json!(1.5)));
@@ -473,7 +523,10 @@ mod tests {
             assert_eq!(some.len(), 2);
             assert_eq!(some["b"], json!({"x": [1, 2]}));
             let known = stored.members(&["__imagetype", "owner"]);
-            assert_eq!((&known["__imagetype"], &known["owner"]), (&json!("gold"), &json!("p")));
+            assert_eq!(
+                (&known["__imagetype"], &known["owner"]),
+                (&json!("gold"), &json!("p"))
+            );
             let mut opened = stored.clone();
             opened.open().insert("z".into(), json!(true));
             assert!(matches!(opened, Stored::Open(_)));
@@ -495,10 +548,8 @@ mod tests {
         assert_eq!(escaped.text("name"), Some("b"));
         assert!(serde_json::from_str::<Scan<'_>>("[1]").is_err());
         // A name that needs escaping is written escaped.
-        let odd = Stored::Packed(pack_scan(
-            scan(r#"{"q\"\u0001": 1}"#),
-            &mut Owners::default(),
-        ));
+        let odd = Packer::default().pack_scan(scan(r#"{"q\"\u0001": 1}"#));
+        let odd = Stored::Packed(odd);
         assert_eq!(
             String::from_utf8(odd.to_json()).unwrap(),
             r#"{"q\"\u0001":1}"#
