@@ -154,8 +154,37 @@ pub fn format_rfc3339(at: OffsetDateTime) -> String {
 }
 
 /// Formats an instant as `YYYY-MM-DDThh:mm:ssZ` (UTC, whole seconds).
+///
+/// Written digit by digit: every update of every vendor stamps a time, and `format!` cost a
+/// twentieth of a Huawei UpdateImage.
 pub fn format_seconds(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
+    let Ok(year) = u16::try_from(at.year()) else {
+        return format_seconds_slow(at);
+    };
+    if year > 9999 {
+        return format_seconds_slow(at);
+    }
+    let mut text = *b"0000-00-00T00:00:00Z";
+    let [y1, y0] = [year / 100, year % 100].map(|v| v as u8);
+    let fields = [
+        (0, y1),
+        (2, y0),
+        (5, u8::from(at.month())),
+        (8, at.day()),
+        (11, at.hour()),
+        (14, at.minute()),
+        (17, at.second()),
+    ];
+    for (place, value) in fields {
+        text[place] = b'0' + value / 10;
+        text[place + 1] = b'0' + value % 10;
+    }
+    String::from_utf8(text.to_vec()).unwrap_or_else(|_| format_seconds_slow(at))
+}
+
+/// [`format_seconds`] for any year.
+fn format_seconds_slow(at: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         at.year(),
@@ -177,6 +206,24 @@ pub fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_are_formatted_like_the_general_format() {
+        let mut at = time::macros::datetime!(0000-01-01 00:00:00 UTC);
+        let end = time::macros::datetime!(9999-12-01 00:00:00 UTC);
+        while at < end {
+            assert_eq!(format_seconds(at), format_seconds_slow(at));
+            at += time::Duration::seconds(86_400 * 37 + 3_607 * 5 + 13);
+        }
+        let last = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        assert_eq!(format_seconds(last), "9999-12-31T23:59:59Z");
+        let zero = time::macros::datetime!(0000-01-01 00:00:00 UTC);
+        assert_eq!(format_seconds(zero), "0000-01-01T00:00:00Z");
+        let before = time::macros::datetime!(-0001-06-01 00:00:00 UTC);
+        assert_eq!(format_seconds(before), format_seconds_slow(before));
+        let offset = time::macros::datetime!(2024-03-20 11:30:05 +08:00);
+        assert_eq!(format_seconds(offset), "2024-03-20T03:30:05Z");
+    }
 
     #[test]
     fn frozen_clock_moves_only_when_told() {

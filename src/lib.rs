@@ -49,6 +49,7 @@ pub mod fixtures;
 pub(crate) mod ids;
 pub mod instance;
 pub mod journal;
+mod json_out;
 pub mod lifecycle;
 pub mod logging;
 pub mod persist;

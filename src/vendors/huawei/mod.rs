@@ -185,7 +185,9 @@ fn absent(id: &str) -> ImsError {
 }
 
 fn ok_image(image: &model::Image) -> Reply {
-    Reply::json_as(StatusCode::OK, JSON, image)
+    let mut body = Vec::with_capacity(2048);
+    crate::json_out::write_object(image, &mut body);
+    json_body(body)
 }
 
 /// A 200 with a JSON body already serialised.

@@ -112,10 +112,7 @@ impl Stored {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Stored::Packed(p) => out.extend_from_slice(p.text.as_bytes()),
-            Stored::Open(image) => {
-                // A map of JSON values always serialises.
-                let _ = serde_json::to_writer(&mut *out, image);
-            }
+            Stored::Open(image) => crate::json_out::write_object(image, out),
         }
     }
 
