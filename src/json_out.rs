@@ -36,11 +36,16 @@ pub(crate) fn write_object(members: &Map<String, Value>, out: &mut Vec<u8>) {
         if i > 0 {
             out.push(b',');
         }
-        write_str(name, out);
-        out.push(b':');
-        write_value(value, out);
+        write_member(name, value, out);
     }
     out.push(b'}');
+}
+
+/// Appends one object member, `"name":value`, to `out`.
+pub(crate) fn write_member(name: &str, value: &Value, out: &mut Vec<u8>) {
+    write_str(name, out);
+    out.push(b':');
+    write_value(value, out);
 }
 
 /// Appends `text` as a JSON string.

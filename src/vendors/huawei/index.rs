@@ -201,7 +201,7 @@ mod tests {
                          "__imagetype": kind});
         match map {
             Value::Object(map) => {
-                let stored = Stored::Open(map);
+                let stored = Stored::opened(map);
                 let key = Key::of(&stored, id(name));
                 assert_eq!(key, Key::new(Some(created.into()), id(name)));
                 (stored, key)

@@ -753,7 +753,7 @@ mod tests {
             let stored = if i % 2 == 0 {
                 Stored::Packed(pack(image, &mut owners))
             } else {
-                Stored::Open(image.clone())
+                Stored::opened(image.clone())
             };
             store.insert_stored(id, stored);
         }

@@ -184,12 +184,6 @@ fn absent(id: &str) -> ImsError {
     ImsError::new("IMG.0144", format!("no image {id} for this project"))
 }
 
-fn ok_image(image: &model::Image) -> Reply {
-    let mut body = Vec::with_capacity(2048);
-    crate::json_out::write_object(image, &mut body);
-    json_body(body)
-}
-
 /// A 200 with a JSON body already serialised.
 fn json_body(body: Vec<u8>) -> Reply {
     Reply::empty(StatusCode::OK)
@@ -206,7 +200,10 @@ fn update_image(
 ) -> Result<Reply, ImsError> {
     check_id(id)?;
     let ops = patch::parse(body)?;
-    let image = match store.lookup(id, tenant) {
+    // A patch changes only the members its operations name, and `updated_at`.
+    let mut changes: Vec<&str> = ops.iter().map(patch::Op::name).collect();
+    changes.push("updated_at");
+    let image = match store.lookup(id, tenant, &changes) {
         Lookup::Absent => return Err(absent(id)),
         Lookup::Gold => return Err(ImsError::new("IMG.0083", "gold images are read-only")),
         Lookup::Own(image) => image,
@@ -219,7 +216,12 @@ fn update_image(
     }
     patch::apply(image, &ops)?;
     image.insert("updated_at".into(), json!(format_seconds(now)));
-    Ok(ok_image(image))
+    // Rendered from the store: only the changed members are rendered again.
+    let body = store
+        .get(id)
+        .map(packed::Stored::to_json)
+        .unwrap_or_default();
+    Ok(json_body(body))
 }
 
 fn show_image(

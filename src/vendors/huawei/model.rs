@@ -62,7 +62,7 @@ pub(crate) fn image_key(id: &str) -> Option<ImageKey> {
 impl Store {
     /// Adds (or replaces) the open image stored under `key`; returns the old one.
     pub fn insert_image(&mut self, key: ImageKey, image: Image) -> Option<Stored> {
-        self.insert_stored(key, Stored::Open(image))
+        self.insert_stored(key, Stored::opened(image))
     }
 
     /// Adds (or replaces) the image stored under `key`; returns the old one.
@@ -105,11 +105,12 @@ impl Store {
         self.images.get_mut(&image_key(id)?)
     }
 
-    /// The image `id` as `tenant` sees it, opened (for a request that may change it).
-    pub fn lookup(&mut self, id: &str, tenant: &str) -> Lookup<'_> {
+    /// The image `id` as `tenant` sees it, opened for a request that may change the members
+    /// named in `changes` (see [`Stored::open_for`]).
+    pub fn lookup(&mut self, id: &str, tenant: &str, changes: &[&str]) -> Lookup<'_> {
         match self.get_mut(id) {
             Some(image) if image.is_gold() => Lookup::Gold,
-            Some(image) if image.visible_to(tenant) => Lookup::Own(image.open()),
+            Some(image) if image.visible_to(tenant) => Lookup::Own(image.open_for(Some(changes))),
             _ => Lookup::Absent,
         }
     }

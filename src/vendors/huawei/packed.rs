@@ -13,6 +13,7 @@
 //! strips the whitespace from their values' text; no value is parsed.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -29,7 +30,58 @@ pub(crate) enum Stored {
     /// As loaded: compact JSON text.
     Packed(Packed),
     /// Changed since it was loaded (or created by a request): its members.
-    Open(Image),
+    Open(Open),
+}
+
+/// An open image: its members, and the text of each member as last rendered, so that a body
+/// after UpdateImage renders only the members the patch changed.
+#[derive(Debug, Clone)]
+pub(crate) struct Open {
+    members: Image,
+    /// `"name":value` of members as last rendered, sorted by name. A member changed since its
+    /// last rendering has no piece. Filled while rendering (under the store's lock).
+    pieces: RefCell<Vec<Piece>>,
+}
+
+/// A member's name and its rendered `"name":value`.
+type Piece = (Box<str>, Box<[u8]>);
+
+impl Open {
+    fn new(members: Image) -> Open {
+        Open {
+            members,
+            pieces: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Appends the compact JSON of the members to `out`, reusing the pieces of unchanged members.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let Ok(mut pieces) = self.pieces.try_borrow_mut() else {
+            crate::json_out::write_object(&self.members, out);
+            return;
+        };
+        let mut old = std::mem::take(&mut *pieces).into_iter().peekable();
+        let mut fresh = Vec::with_capacity(self.members.len());
+        out.push(b'{');
+        for (i, (name, value)) in self.members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // Usually the next piece is this member's; otherwise skip pieces of removed members.
+            if old.peek().is_some_and(|(n, _)| **n != **name) {
+                while old.next_if(|(n, _)| **n < **name).is_some() {}
+            }
+            let piece = old.next_if(|(n, _)| **n == **name).unwrap_or_else(|| {
+                let mut piece = Vec::new();
+                crate::json_out::write_member(name, value, &mut piece);
+                (name.as_str().into(), piece.into_boxed_slice())
+            });
+            out.extend_from_slice(&piece.1);
+            fresh.push(piece);
+        }
+        out.push(b'}');
+        *pieces = fresh;
+    }
 }
 
 /// A packed image.
@@ -48,7 +100,7 @@ impl Stored {
     pub fn is_gold(&self) -> bool {
         match self {
             Stored::Packed(p) => p.gold,
-            Stored::Open(image) => super::model::is_gold(image),
+            Stored::Open(open) => super::model::is_gold(&open.members),
         }
     }
 
@@ -56,7 +108,7 @@ impl Stored {
     pub fn owner(&self) -> Option<&str> {
         match self {
             Stored::Packed(p) => Some(&p.owner),
-            Stored::Open(image) => image.get("owner").and_then(Value::as_str),
+            Stored::Open(open) => open.members.get("owner").and_then(Value::as_str),
         }
     }
 
@@ -65,12 +117,36 @@ impl Stored {
         self.is_gold() || self.owner() == Some(tenant)
     }
 
-    /// The image's members, opening it if it is packed (the caller is about to change it).
+    /// An open image of `members`.
+    pub fn opened(members: Image) -> Stored {
+        Stored::Open(Open::new(members))
+    }
+
+    /// The image's members, opening it if it is packed: the caller may change any of them.
     pub fn open(&mut self) -> &mut Image {
+        self.open_for(None)
+    }
+
+    /// The image's members, opening it if it is packed, when the caller changes only the members
+    /// named in `changes` (`None`: any). Keeps the rendered text of the others.
+    pub fn open_for(&mut self, changes: Option<&[&str]>) -> &mut Image {
         loop {
             match self {
-                Stored::Open(image) => return image,
-                Stored::Packed(p) => *self = Stored::Open(parse_object(&p.text)),
+                Stored::Open(open) => {
+                    let pieces = open.pieces.get_mut();
+                    match changes {
+                        None => pieces.clear(),
+                        Some(names) => {
+                            for name in names {
+                                if let Ok(i) = pieces.binary_search_by(|(n, _)| (**n).cmp(name)) {
+                                    pieces.remove(i);
+                                }
+                            }
+                        }
+                    }
+                    return &mut open.members;
+                }
+                Stored::Packed(p) => *self = Stored::opened(parse_object(&p.text)),
             }
         }
     }
@@ -79,7 +155,7 @@ impl Stored {
     pub fn image(&self) -> Cow<'_, Image> {
         match self {
             Stored::Packed(p) => Cow::Owned(parse_object(&p.text)),
-            Stored::Open(image) => Cow::Borrowed(image),
+            Stored::Open(open) => Cow::Borrowed(&open.members),
         }
     }
 
@@ -96,7 +172,7 @@ impl Stored {
                 Cow::Owned(known)
             }
             Stored::Packed(p) => Cow::Owned(pick(&p.text, names)),
-            Stored::Open(image) => Cow::Borrowed(image),
+            Stored::Open(open) => Cow::Borrowed(&open.members),
         }
     }
 
@@ -104,7 +180,7 @@ impl Stored {
     pub fn member(&self, name: &str) -> Option<Value> {
         match self {
             Stored::Packed(p) => pick(&p.text, &[name]).remove(name),
-            Stored::Open(image) => image.get(name).cloned(),
+            Stored::Open(open) => open.members.get(name).cloned(),
         }
     }
 
@@ -112,13 +188,14 @@ impl Stored {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Stored::Packed(p) => out.extend_from_slice(p.text.as_bytes()),
-            Stored::Open(image) => crate::json_out::write_object(image, out),
+            Stored::Open(open) => open.write_json(out),
         }
     }
 
     /// The image's wire form as compact JSON.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        // The seed images render to about 2 KiB.
+        let mut out = Vec::with_capacity(4096);
         self.write_json(&mut out);
         out
     }
@@ -481,6 +558,55 @@ mod tests {
             assert_eq!(checked(name), Some(i));
         }
         assert_eq!(checked("ID"), None);
+    }
+
+    /// Whatever changes an open image goes through, its body is what serialising its members
+    /// gives: the reused pieces are never stale.
+    #[test]
+    fn an_open_image_renders_its_current_members_after_any_change() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let names: Vec<String> = (0..12)
+            .map(|i| match i {
+                0 => "q\"uote".to_string(),
+                1 => "é".to_string(),
+                _ => format!("k{i:02}"),
+            })
+            .collect();
+        let mut stored = Stored::opened(Map::new());
+        for step in 0..3_000 {
+            let name = names[next(12) as usize].as_str();
+            let value = match next(4) {
+                0 => json!(step),
+                1 => json!(format!("v\n{step}")),
+                2 => json!([step, {"x": null}]),
+                _ => json!(true),
+            };
+            match next(5) {
+                0 => {
+                    stored.open_for(Some(&[name])).insert(name.into(), value);
+                }
+                1 => {
+                    stored.open_for(Some(&[name, "k05"])).remove(name);
+                }
+                2 => {
+                    let other = names[next(12) as usize].clone();
+                    stored.open().insert(other, value);
+                }
+                3 => {
+                    // Renders fill the pieces that the next steps must not reuse stale.
+                    let _ = stored.to_json();
+                }
+                _ => {}
+            }
+            let expected = serde_json::to_vec(&*stored.image()).unwrap();
+            assert_eq!(stored.to_json(), expected, "step {step}");
+        }
     }
 
     #[test]

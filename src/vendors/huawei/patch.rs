@@ -20,6 +20,15 @@ pub(crate) enum Op {
     Remove(String),
 }
 
+impl Op {
+    /// The member the operation changes.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Op::Add(name, _) | Op::Replace(name, _) | Op::Remove(name) => name,
+        }
+    }
+}
+
 fn syntax(cause: &str) -> ImsError {
     ImsError::new("IMG.0001", cause.to_string())
 }
