@@ -9,6 +9,9 @@
 //! Verification is byte-oriented: header values that are not UTF-8 and percent escapes that decode
 //! to invalid UTF-8 are hashed as they are, so no input can panic.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use percent_encoding::{percent_decode_str, percent_encode};
@@ -470,8 +473,77 @@ fn canonical_request(material: &Material<'_>, query: &str, headers: &[u8]) -> Ve
     out
 }
 
-/// A MAC keyed with kSigning, ready for the string to sign (spec §5.3 step 8).
+/// Signing keys kept per thread: the four-HMAC chain of spec §5.3 step 8 depends only on the
+/// secret key and the scope, which repeat from request to request (a scope changes once a day).
+const SIGNING_KEY_CACHE: usize = 8;
+
+/// Longest secret key plus scope whose signing key is cached; longer ones are derived each time, so
+/// that the cache holds at most a few KiB per thread whatever the requests say.
+const SIGNING_KEY_CACHE_INPUT: usize = 256;
+
+/// A derived signing key and what it was derived from.
+struct CachedSigningKey {
+    /// The secret key.
+    secret_key: String,
+    /// `YYYYMMDD`.
+    date: String,
+    /// Region code.
+    region: String,
+    /// Service name.
+    service: String,
+    /// The MAC keyed with kSigning, cloned for each use.
+    mac: HmacSha256,
+}
+
+impl CachedSigningKey {
+    /// Whether this key was derived from `secret_key` and `scope`.
+    fn is_for(&self, secret_key: &str, scope: &Scope<'_>) -> bool {
+        self.date == scope.date
+            && self.secret_key == secret_key
+            && self.region == scope.region
+            && self.service == scope.service
+    }
+}
+
+thread_local! {
+    /// This thread's recently derived signing keys, oldest first.
+    static SIGNING_KEYS: RefCell<VecDeque<CachedSigningKey>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// A MAC keyed with kSigning, ready for the string to sign (spec §5.3 step 8), from this
+/// thread's cache when the same secret key and scope were used recently.
 fn signing_mac(secret_key: &str, scope: &Scope<'_>) -> HmacSha256 {
+    let input = secret_key.len() + scope.date.len() + scope.region.len() + scope.service.len();
+    if input > SIGNING_KEY_CACHE_INPUT {
+        return derive_signing_mac(secret_key, scope);
+    }
+    let cached = SIGNING_KEYS.try_with(|cache| {
+        let mut cache = cache.try_borrow_mut().ok()?;
+        if let Some(hit) = cache.iter().find(|k| k.is_for(secret_key, scope)) {
+            return Some(hit.mac.clone());
+        }
+        let mac = derive_signing_mac(secret_key, scope);
+        if cache.len() >= SIGNING_KEY_CACHE {
+            cache.pop_front();
+        }
+        cache.push_back(CachedSigningKey {
+            secret_key: secret_key.to_owned(),
+            date: scope.date.to_owned(),
+            region: scope.region.to_owned(),
+            service: scope.service.to_owned(),
+            mac: mac.clone(),
+        });
+        Some(mac)
+    });
+    match cached {
+        Ok(Some(mac)) => mac,
+        // The thread is exiting or the cache is in use further up this thread's stack.
+        _ => derive_signing_mac(secret_key, scope),
+    }
+}
+
+/// kSigning derived from the secret key and the scope, as a ready MAC (spec §5.3 step 8).
+fn derive_signing_mac(secret_key: &str, scope: &Scope<'_>) -> HmacSha256 {
     let k_secret = [KEY_PREFIX.as_bytes(), secret_key.as_bytes()].concat();
     let k_date = hmac(&k_secret, scope.date.as_bytes());
     let k_region = hmac(&k_date, scope.region.as_bytes());
@@ -951,6 +1023,35 @@ mod tests {
         assert_eq!(host_case("example.com", "example.com:4443"), bad);
         assert_eq!(host_case("example.com:80", "example.com"), bad);
         assert_eq!(host_case("example.co", "example.com:80"), bad);
+    }
+
+    #[test]
+    fn cached_signing_keys_match_derived_ones() {
+        let finish = |mut mac: HmacSha256| {
+            mac.update(b"string to sign");
+            mac.finalize().into_bytes()
+        };
+        let long_secret = "s".repeat(SIGNING_KEY_CACHE_INPUT + 1);
+        let secrets = ["sk-a", "sk-b", "sk-c", long_secret.as_str()];
+        let dates = ["20261122", "20261123", "20261124"];
+        // More combinations than the cache holds, twice over: misses, evictions and hits.
+        for _ in 0..2 {
+            for secret in secrets {
+                for date in dates {
+                    for region in ["jdcloud-api", "cn-north-1"] {
+                        let scope = Scope {
+                            date,
+                            region,
+                            service: "simpleclient",
+                        };
+                        let derived = finish(derive_signing_mac(secret, &scope));
+                        assert_eq!(finish(signing_mac(secret, &scope)), derived);
+                        assert_eq!(finish(signing_mac(secret, &scope)), derived);
+                    }
+                }
+            }
+        }
+        SIGNING_KEYS.with(|cache| assert!(cache.borrow().len() <= SIGNING_KEY_CACHE));
     }
 
     /// Signs like a client following the published algorithm (query candidate B).
