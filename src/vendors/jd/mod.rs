@@ -270,20 +270,20 @@ impl Vendor for Jd {
 
     fn classify(&self, req: &Request, ctx: &Ctx<'_>) -> Result<&'static str, Reply> {
         let segment = req.path.strip_prefix("/jdai/").unwrap_or("");
-        let remain = self.remaining_for(req, ctx);
+        // The calls left are only shown on a refusal: not looked up for a routed request.
         match ROUTES.iter().position(|(path, _)| *path == segment) {
             Some(i) if ROUTES[i].1 == req.method => Ok(OPERATIONS[i]),
             Some(i) => Err(envelope::envelope(
                 StatusCode::METHOD_NOT_ALLOWED,
                 codes::NO_SUCH_API,
-                remain,
+                self.remaining_for(req, ctx),
                 None,
             )
             .with_header(ALLOW, ROUTES[i].1.as_str())),
             None => Err(envelope::envelope(
                 StatusCode::NOT_FOUND,
                 codes::NO_SUCH_API,
-                remain,
+                self.remaining_for(req, ctx),
                 None,
             )),
         }
