@@ -87,7 +87,8 @@ pub enum VerifyError {
     #[error("the request has no x-jdcloud-date header")]
     MissingDate,
     /// CanonicalHeaders would exceed 1 MiB, which only repeating the names of large headers in
-    /// `SignedHeaders` can cause; refused before anything is built or hashed.
+    /// `SignedHeaders` can cause; refused as soon as the block passes 1 MiB, before anything is
+    /// hashed.
     #[error("the signed headers exceed 1 MiB")]
     HeadersTooLarge,
     /// No canonicalisation of the request reproduces the sent signature (including a signature
@@ -177,13 +178,15 @@ pub fn verify(
         service: &auth.service,
     };
     let material = Material::collect(req, &auth.signed_headers)?;
-    let sent = hex::decode(&auth.signature).map_err(|_| VerifyError::BadSignature)?;
+    // A signature that is not exactly 32 bytes in hex cannot match.
+    let mut sent = [0u8; 32];
+    hex::decode_to_slice(&auth.signature, &mut sent).map_err(|_| VerifyError::BadSignature)?;
     let key = signing_mac(secret_key, &scope);
     let queries = query_candidates(req.query.unwrap_or_default());
     let matches = |headers: &Vec<u8>| {
         queries.iter().any(|query| {
             let mut mac = key.clone();
-            mac.update(&string_to_sign(&material, &scope, query, headers));
+            update_with_string_to_sign(&mut mac, &material, &scope, query, headers);
             mac.verify_slice(&sent).is_ok()
         })
     };
@@ -227,12 +230,7 @@ pub fn try_sign(
     let material = Material::collect(req, signed_headers)?;
     let query = client_query(req.query.unwrap_or_default());
     let mut mac = signing_mac(secret_key, &scope);
-    mac.update(&string_to_sign(
-        &material,
-        &scope,
-        &query,
-        &material.headers,
-    ));
+    update_with_string_to_sign(&mut mac, &material, &scope, &query, &material.headers);
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
@@ -259,7 +257,7 @@ struct Material<'a> {
     /// CanonicalHeaders with a default port removed from `host`, when there is one.
     headers_without_port: Option<Vec<u8>>,
     /// Hex payload hash (or the `x-jdcloud-content-sha256` value).
-    payload_hash: Vec<u8>,
+    payload_hash: PayloadHash<'a>,
     /// The `x-jdcloud-date` value.
     date: &'a [u8],
 }
@@ -267,14 +265,14 @@ struct Material<'a> {
 impl<'a> Material<'a> {
     /// Gathers the signed headers, date and payload hash of `req` (spec §5.3 steps 1, 2, 5, 7).
     fn collect(req: &RawRequest<'a>, signed_headers: &'a str) -> Result<Self, VerifyError> {
-        let entries = signed_entries(req.headers, signed_headers)?;
+        let (headers, host) = canonical_headers(req.headers, signed_headers)?;
         let date = first_value(req.headers, DATE_HEADER).ok_or(VerifyError::MissingDate)?;
         Ok(Self {
             method: req.method,
             path: req.path,
             signed_headers,
-            headers: canonical_headers(&entries),
-            headers_without_port: without_default_port(entries),
+            headers_without_port: host.and_then(|host| without_default_port(&headers, host)),
+            headers,
             payload_hash: payload_hash(req),
             date,
         })
@@ -286,37 +284,56 @@ impl<'a> Material<'a> {
     }
 }
 
-/// Per signed name, in the order given: the name and its trimmed values joined with `,`.
-fn signed_entries<'a>(
-    headers: &HeaderMap,
-    signed_headers: &'a str,
-) -> Result<Vec<(&'a str, Vec<u8>)>, VerifyError> {
-    let mut entries = Vec::new();
-    let mut size = 0usize;
-    for name in signed_headers.split(';') {
-        let value = joined_values(headers, name)
-            .ok_or_else(|| VerifyError::MissingSignedHeader(name.to_owned()))?;
-        size = size.saturating_add(name.len() + value.len() + 2);
-        if size > MAX_CANONICAL_HEADERS {
-            return Err(VerifyError::HeadersTooLarge);
-        }
-        entries.push((name, value));
-    }
-    Ok(entries)
+/// The payload hash of the canonical request.
+enum PayloadHash<'a> {
+    /// The `x-jdcloud-content-sha256` value as sent.
+    Sent(&'a [u8]),
+    /// The lower-case hex SHA-256 of the body.
+    Body([u8; 64]),
 }
 
-/// The trimmed values of header `name` joined with `,`; `None` when absent (or not a valid name).
-fn joined_values(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
-    let mut values = headers.get_all(name).iter().peekable();
-    values.peek()?;
-    let mut joined = Vec::new();
-    for (i, value) in values.enumerate() {
-        if i > 0 {
-            joined.push(b',');
+impl PayloadHash<'_> {
+    /// The bytes that go into the canonical request.
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            PayloadHash::Sent(sent) => sent,
+            PayloadHash::Body(hex) => hex,
         }
-        joined.extend_from_slice(trim_bytes(value.as_bytes()));
     }
-    Some(joined)
+}
+
+/// CanonicalHeaders (spec §5.3 step 5): per signed name, in the order given, `name:value\n` with
+/// the header's trimmed values joined with `,`. Also returns where the value of the first signed
+/// `host` entry lies in the block, if there is one.
+fn canonical_headers(
+    headers: &HeaderMap,
+    signed_headers: &str,
+) -> Result<(Vec<u8>, Option<std::ops::Range<usize>>), VerifyError> {
+    let mut block = Vec::new();
+    let mut host = None;
+    for name in signed_headers.split(';') {
+        let mut values = headers.get_all(name).iter().peekable();
+        if values.peek().is_none() {
+            return Err(VerifyError::MissingSignedHeader(name.to_owned()));
+        }
+        block.extend_from_slice(name.as_bytes());
+        block.push(b':');
+        let start = block.len();
+        for (i, value) in values.enumerate() {
+            if i > 0 {
+                block.push(b',');
+            }
+            block.extend_from_slice(trim_bytes(value.as_bytes()));
+        }
+        if host.is_none() && name.eq_ignore_ascii_case(HOST) {
+            host = Some(start..block.len());
+        }
+        block.push(b'\n');
+        if block.len() > MAX_CANONICAL_HEADERS {
+            return Err(VerifyError::HeadersTooLarge);
+        }
+    }
+    Ok((block, host))
 }
 
 /// The first value of header `name`, as bytes.
@@ -324,34 +341,32 @@ fn first_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
     headers.get(name).map(|value| value.as_bytes())
 }
 
-/// `name:value\n` per entry.
-fn canonical_headers(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut block = Vec::new();
-    for (name, value) in entries {
-        block.extend_from_slice(name.as_bytes());
-        block.push(b':');
-        block.extend_from_slice(value);
-        block.push(b'\n');
-    }
-    block
-}
-
-/// CanonicalHeaders with `:80` / `:443` removed from the `host` value, if the host has one.
-fn without_default_port(mut entries: Vec<(&str, Vec<u8>)>) -> Option<Vec<u8>> {
-    let (_, host) = entries
-        .iter_mut()
-        .find(|(name, _)| name.eq_ignore_ascii_case(HOST))?;
-    let port = DEFAULT_PORTS.iter().find(|port| host.ends_with(port))?;
-    host.truncate(host.len() - port.len());
-    Some(canonical_headers(&entries))
+/// CanonicalHeaders with `:80` / `:443` removed from the `host` value at `host` in `block`, if the
+/// value ends in one.
+fn without_default_port(block: &[u8], host: std::ops::Range<usize>) -> Option<Vec<u8>> {
+    let value = block.get(host.clone())?;
+    let port = DEFAULT_PORTS.iter().find(|port| value.ends_with(port))?;
+    let cut = host.end - port.len();
+    Some([&block[..cut], &block[host.end..]].concat())
 }
 
 /// The `x-jdcloud-content-sha256` value if sent, else the hex SHA-256 of the body.
-fn payload_hash(req: &RawRequest<'_>) -> Vec<u8> {
+fn payload_hash<'a>(req: &RawRequest<'a>) -> PayloadHash<'a> {
     match first_value(req.headers, CONTENT_SHA256_HEADER) {
-        Some(sent) => sent.to_vec(),
-        None => hex::encode(Sha256::digest(req.body)).into_bytes(),
+        Some(sent) => PayloadHash::Sent(sent),
+        None => PayloadHash::Body(hex_digest(Sha256::new_with_prefix(req.body))),
     }
+}
+
+/// The lower-case hex digest of what `hasher` was fed.
+fn hex_digest(hasher: Sha256) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(hasher.finalize()) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    out
 }
 
 /// Candidate A, then candidate B when it differs.
@@ -422,15 +437,16 @@ fn reencode(text: &str) -> String {
     percent_encode(&decoded, UNRESERVED).to_string()
 }
 
-/// StringToSign for one query candidate and one CanonicalHeaders variant (spec §5.3 steps 6–7).
-fn string_to_sign(
+/// Feeds `mac` the StringToSign for one query candidate and one CanonicalHeaders variant (spec
+/// §5.3 steps 6–7), piece by piece.
+fn update_with_string_to_sign(
+    mac: &mut HmacSha256,
     material: &Material<'_>,
     scope: &Scope<'_>,
     query: &str,
     headers: &[u8],
-) -> Vec<u8> {
-    let request_hash = hex::encode(Sha256::digest(canonical_request(material, query, headers)));
-    let mut out = Vec::new();
+) {
+    let request_hash = canonical_request_hash(material, query, headers);
     for part in [
         SCHEME.as_bytes(),
         b"\n",
@@ -444,17 +460,16 @@ fn string_to_sign(
         b"/",
         TERMINATOR.as_bytes(),
         b"\n",
-        request_hash.as_bytes(),
+        &request_hash,
     ] {
-        out.extend_from_slice(part);
+        mac.update(part);
     }
-    out
 }
 
-/// METHOD, URI, query, CanonicalHeaders (ends in `\n`), SignedHeaders and payload hash, joined
-/// with `\n` (spec §5.3 step 6).
-fn canonical_request(material: &Material<'_>, query: &str, headers: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
+/// The hex SHA-256 of METHOD, URI, query, CanonicalHeaders (ends in `\n`), SignedHeaders and
+/// payload hash, joined with `\n` (spec §5.3 step 6), hashed piece by piece.
+fn canonical_request_hash(material: &Material<'_>, query: &str, headers: &[u8]) -> [u8; 64] {
+    let mut hasher = Sha256::new();
     for part in [
         material.method.as_bytes(),
         b"\n",
@@ -466,11 +481,11 @@ fn canonical_request(material: &Material<'_>, query: &str, headers: &[u8]) -> Ve
         b"\n",
         material.signed_headers.as_bytes(),
         b"\n",
-        &material.payload_hash,
+        material.payload_hash.as_bytes(),
     ] {
-        out.extend_from_slice(part);
+        hasher.update(part);
     }
-    out
+    hex_digest(hasher)
 }
 
 /// Signing keys kept per thread: the four-HMAC chain of spec §5.3 step 8 depends only on the
@@ -1059,7 +1074,7 @@ mod tests {
         let material = Material::collect(req, signed).unwrap();
         let query = published_query(req.query.unwrap_or_default());
         let mut mac = signing_mac(sk, scope);
-        mac.update(&string_to_sign(&material, scope, &query, &material.headers));
+        update_with_string_to_sign(&mut mac, &material, scope, &query, &material.headers);
         hex::encode(mac.finalize().into_bytes())
     }
 
@@ -1120,8 +1135,9 @@ mod tests {
     #[test]
     fn repeated_headers_are_trimmed_and_joined_with_commas() {
         let headers = header_map(&[("x-a", " 1 "), ("x-a", "2"), ("X-B", "\t3")]);
-        let entries = signed_entries(&headers, "x-a;X-B").unwrap();
-        assert_eq!(canonical_headers(&entries), b"x-a:1,2\nX-B:3\n");
+        let (block, host) = canonical_headers(&headers, "x-a;X-B").unwrap();
+        assert_eq!(block, b"x-a:1,2\nX-B:3\n");
+        assert_eq!(host, None);
     }
 
     #[test]
@@ -1198,8 +1214,8 @@ mod tests {
         let mut auth = published_auth(&signature);
         auth.signed_headers = signed.into();
         assert_eq!(verify(&req, &auth, "sk"), Ok(()));
-        let entries = signed_entries(&headers, "x-bin").unwrap();
-        assert_eq!(entries[0].1, b"\xff\xfe v\x80");
+        let (block, _) = canonical_headers(&headers, "x-bin").unwrap();
+        assert_eq!(block, b"x-bin:\xff\xfe v\x80\n");
     }
 
     #[test]
