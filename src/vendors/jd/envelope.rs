@@ -99,12 +99,44 @@ pub(crate) fn business_error(family: Family, code: Business, remain_times: u64) 
     envelope(StatusCode::OK, OK, remain_times, Some(&result))
 }
 
-/// A fresh request id: 32 characters of `[0-9a-z]`.
+/// Length of a request id.
+const REQUEST_ID_LEN: usize = 32;
+
+/// A fresh request id: 32 characters of `[0-9a-z]`, each equally likely.
 pub(crate) fn new_request_id() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    use rand::RngCore;
+    const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    // The largest multiple of 36 that fits in a byte: bytes at or above it are skipped, so that
+    // `byte % 36` is uniform. One draw of random bytes nearly always suffices.
+    const LIMIT: u8 = 252;
     let mut rng = rand::rng();
-    (0..32)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
+    let mut id = String::with_capacity(REQUEST_ID_LEN);
+    let mut bytes = [0u8; REQUEST_ID_LEN];
+    while id.len() < REQUEST_ID_LEN {
+        rng.fill_bytes(&mut bytes);
+        let wanted = REQUEST_ID_LEN - id.len();
+        for &byte in bytes.iter().filter(|&&b| b < LIMIT).take(wanted) {
+            id.push(char::from(ALPHABET[usize::from(byte % 36)]));
+        }
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_32_lower_case_alphanumerics_and_use_every_one() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let id = new_request_id();
+            assert_eq!(id.len(), REQUEST_ID_LEN);
+            assert!(id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
+            seen.extend(id.bytes());
+        }
+        assert_eq!(seen.len(), 36);
+    }
 }
