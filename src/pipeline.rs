@@ -12,14 +12,13 @@ use http::Response;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use crate::clock;
 use crate::control;
 use crate::faults::apply::{self, Applied, End};
 use crate::faults::body::FaultBody;
 use crate::faults::conn::{ConnControl, ConnDrop};
 use crate::faults::RequestFacts;
 use crate::instance::Instance;
-use crate::journal::{Entry, FaultRecord};
+use crate::journal::{FaultRecord, Served, Target};
 use crate::persist::PersistError;
 use crate::reply::Reply;
 use crate::vendor::{Answer, Request, Vendor};
@@ -135,15 +134,15 @@ pub(crate) fn into_response(reply: Reply, close: bool) -> Response<FaultBody> {
 }
 
 /// What the journal and the log say about one request.
-struct Trace<'a> {
-    request_id: &'a str,
+struct Trace {
+    request_id: String,
     arrived: time::OffsetDateTime,
     started: Instant,
     vendor: Option<&'static str>,
     operation: Option<&'static str>,
-    method: &'a http::Method,
-    path: &'a str,
-    query: &'a Option<String>,
+    method: http::Method,
+    path: String,
+    query: Option<String>,
 }
 
 /// Query parameters, and form parameters when the body is a form, for fault matching.
@@ -198,17 +197,18 @@ pub(crate) async fn handle(
             http::header::HeaderName::from_static("x-request-id"),
             &request_id,
         );
+        let status = reply.status.as_u16();
         let trace = Trace {
-            request_id: &request_id,
+            request_id,
             arrived,
             started,
             vendor: None,
             operation: None,
-            method: &method,
-            path: &path,
-            query: &query,
+            method,
+            path,
+            query,
         };
-        record(&instance, &trace, reply.status.as_u16(), None, None, None);
+        record(&instance, trace, status, None, None, None);
         return Ok(into_response(reply, read.incomplete));
     };
 
@@ -297,22 +297,28 @@ pub(crate) async fn handle(
         }
         _ => answer,
     };
+    let Request {
+        method,
+        path,
+        query,
+        ..
+    } = request;
     let trace = Trace {
-        request_id: &request_id,
+        request_id,
         arrived,
         started,
         vendor: Some(vendor.name()),
         operation,
-        method: &request.method,
-        path: &request.path,
-        query: &request.query,
+        method,
+        path,
+        query,
     };
     let fault = applied.as_ref().map(|a| a.record.clone());
     let Some(answer) = answer else {
         // Dropped before the handler: no response at all (status 0 in the journal).
         record(
             &instance,
-            &trace,
+            trace,
             0,
             tenant,
             Some("no response (fault)".into()),
@@ -322,18 +328,12 @@ pub(crate) async fn handle(
     };
     let mut reply = answer.reply;
     if !reply.headers.contains_key(&id_header) {
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
+        if let Ok(v) = HeaderValue::from_str(&trace.request_id) {
             reply.headers.insert(id_header, v);
         }
     }
-    record(
-        &instance,
-        &trace,
-        reply.status.as_u16(),
-        tenant,
-        answer.detail,
-        fault,
-    );
+    let status = reply.status.as_u16();
+    record(&instance, trace, status, tenant, answer.detail, fault);
     let Some(effect) = applied else {
         return Ok(into_response(reply, read.incomplete));
     };
@@ -408,7 +408,7 @@ fn garbage(n: usize) -> Vec<u8> {
 /// Writes the journal entry and the log line of a finished request.
 fn record(
     instance: &Instance,
-    trace: &Trace<'_>,
+    trace: Trace,
     status: u16,
     tenant: Option<String>,
     detail: Option<String>,
@@ -423,11 +423,11 @@ fn record(
         method,
         path,
         query,
-    } = *trace;
+    } = trace;
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let target = match query {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_string(),
+    let target = Target {
+        path: &path,
+        query: query.as_deref(),
     };
     tracing::info!(
         target: "imgemu::request",
@@ -437,20 +437,20 @@ fn record(
         fault = fault.as_ref().map_or("", |f| f.rule.as_str()),
         latency_us,
         tenant = tenant.as_deref().unwrap_or("-"),
-        request_id,
+        request_id = request_id.as_str(),
         method = %method,
         path = %target,
         detail = detail.as_deref().unwrap_or(""),
         "request"
     );
-    instance.journal().record(Entry {
-        seq: 0,
-        request_id: request_id.to_string(),
-        at: clock::format_rfc3339(arrived),
-        vendor: vendor.map(str::to_string),
-        operation: operation.map(str::to_string),
-        method: method.to_string(),
-        path: target,
+    instance.journal().record_served(Served {
+        request_id,
+        at: arrived,
+        vendor,
+        operation,
+        method,
+        path,
+        query,
         status,
         latency_us,
         tenant,
