@@ -1,6 +1,7 @@
 //! JD authentication per auth mode (spec §5.2): the Authorization header is parsed and verified by
 //! [`super::sign`]; strict mode adds the date, skew, content-hash and nonce checks.
 
+use http::header::{HeaderName, AUTHORIZATION};
 use sha2::{Digest, Sha256};
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -31,9 +32,17 @@ fn refuse(code: SystemCode, cause: impl Into<String>) -> Refusal {
     }
 }
 
+/// The `x-jdcloud-nonce` header, for lookups without parsing the name each time.
+static NONCE_HEADER: HeaderName = HeaderName::from_static("x-jdcloud-nonce");
+
+/// The first value of header `name`, if it is text ([`Request::header`] for a ready name).
+fn header_text<'a>(req: &'a Request, name: &HeaderName) -> Option<&'a str> {
+    req.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// The first Authorization value, if it is text.
 pub(crate) fn authorization(req: &Request) -> Option<&str> {
-    req.header("authorization")
+    header_text(req, &AUTHORIZATION)
 }
 
 /// The access key named by the request's Authorization header, however malformed the rest is.
@@ -64,7 +73,7 @@ pub(crate) fn authenticate(
     if mode == AuthMode::Off {
         return Ok(access_key_hint(req).unwrap_or_else(|| DEFAULT_TENANT.to_string()));
     }
-    if req.header_count("authorization") > 1 {
+    if req.headers.get_all(AUTHORIZATION).iter().nth(1).is_some() {
         return Err(refuse(
             codes::BAD_SIGNATURE,
             "more than one Authorization header",
@@ -72,13 +81,13 @@ pub(crate) fn authenticate(
     }
     let header =
         authorization(req).ok_or_else(|| refuse(codes::BAD_SIGNATURE, "missing Authorization"))?;
-    let auth = sign::parse_authorization(header).map_err(|e| {
+    let auth = sign::parse_authorization_ref(header).map_err(|e| {
         refuse(
             codes::BAD_SIGNATURE,
             format!("malformed Authorization: {e}"),
         )
     })?;
-    let registered = ctx.credentials.access_key("jd", &auth.access_key);
+    let registered = ctx.credentials.access_key("jd", auth.access_key);
     let raw = RawRequest {
         method: req.method.as_str(),
         path: &req.path,
@@ -87,25 +96,24 @@ pub(crate) fn authenticate(
         body: &req.body,
     };
     let verify = |secret: &str| {
-        sign::verify(&raw, &auth, secret)
+        sign::verify_ref(&raw, &auth, secret)
             .map_err(|e| refuse(codes::BAD_SIGNATURE, format!("signature: {e}")))
     };
     if mode == AuthMode::Lenient {
         if let Some(secret) = registered.and_then(|c| c.secret_key) {
             verify(&secret)?;
         }
-        return Ok(auth.access_key);
+        return Ok(auth.access_key.to_string());
     }
     // Strict, in the order of spec §5.2.
     let secret = registered
         .and_then(|c| c.secret_key)
         .ok_or_else(|| refuse(codes::BAD_SIGNATURE, "access key not registered"))?;
-    let date_text = req
-        .header("x-jdcloud-date")
+    let date_text = header_text(req, &sign::DATE_HEADER)
         .ok_or_else(|| refuse(codes::BAD_SIGNATURE, "missing x-jdcloud-date"))?;
     let date = parse_jd_date(date_text)
         .ok_or_else(|| refuse(codes::BAD_DATE, "malformed x-jdcloud-date"))?;
-    if auth.date != date_text[..8] {
+    if auth.date != &date_text[..8] {
         return Err(refuse(
             codes::BAD_SIGNATURE,
             "credential date differs from x-jdcloud-date",
@@ -125,7 +133,7 @@ pub(crate) fn authenticate(
         }
     }
     verify(&secret)?;
-    if let Some(sent) = req.header("x-jdcloud-content-sha256") {
+    if let Some(sent) = header_text(req, &sign::CONTENT_SHA256_HEADER) {
         let real = hex::encode(Sha256::digest(&req.body));
         if !sent.eq_ignore_ascii_case(&real) {
             return Err(refuse(
@@ -134,11 +142,11 @@ pub(crate) fn authenticate(
             ));
         }
     }
-    let nonce = req.header("x-jdcloud-nonce").unwrap_or("");
-    if !nonces.record_if_fresh(&auth.access_key, nonce, ctx.clock.now()) {
+    let nonce = header_text(req, &NONCE_HEADER).unwrap_or("");
+    if !nonces.record_if_fresh(auth.access_key, nonce, ctx.clock.now()) {
         return Err(refuse(codes::BAD_SIGNATURE, "nonce replayed"));
     }
-    Ok(auth.access_key)
+    Ok(auth.access_key.to_string())
 }
 
 #[cfg(test)]

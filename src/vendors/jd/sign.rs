@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use hmac::{Hmac, Mac};
+use http::header::HeaderName;
 use http::HeaderMap;
 use percent_encoding::{percent_decode_str, percent_encode};
 use sha2::{Digest, Sha256};
@@ -26,9 +27,10 @@ const TERMINATOR: &str = "jdcloud2_request";
 /// Prefixed to the secret key to form the first HMAC key.
 const KEY_PREFIX: &str = "JDCLOUD2";
 /// The request time header; its value is the second line of the string to sign.
-const DATE_HEADER: &str = "x-jdcloud-date";
+pub(crate) static DATE_HEADER: HeaderName = HeaderName::from_static("x-jdcloud-date");
 /// A client-supplied payload hash that replaces the body hash when present.
-const CONTENT_SHA256_HEADER: &str = "x-jdcloud-content-sha256";
+pub(crate) static CONTENT_SHA256_HEADER: HeaderName =
+    HeaderName::from_static("x-jdcloud-content-sha256");
 /// The name of the header whose value may carry a default port the client did not sign.
 const HOST: &str = "host";
 /// Ports the official client drops from the signed host value, with their colon.
@@ -118,6 +120,56 @@ pub struct RawRequest<'a> {
 /// each comma, and surrounding whitespace. The fields must come in the order `Credential`,
 /// `SignedHeaders`, `Signature`; the signature runs to the end of the value.
 pub fn parse_authorization(value: &str) -> Result<Authorization, ParseError> {
+    parse_authorization_ref(value).map(|auth| auth.to_owned())
+}
+
+/// An [`Authorization`] whose fields borrow from the header value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AuthorizationRef<'a> {
+    /// The access key (AK), the first element of `Credential=`.
+    pub access_key: &'a str,
+    /// The credential scope date, exactly 8 ASCII digits (`YYYYMMDD`).
+    pub date: &'a str,
+    /// The credential scope region.
+    pub region: &'a str,
+    /// The credential scope service.
+    pub service: &'a str,
+    /// The `SignedHeaders=` value exactly as sent.
+    pub signed_headers: &'a str,
+    /// The `Signature=` value as sent.
+    pub signature: &'a str,
+}
+
+impl AuthorizationRef<'_> {
+    /// The owned form.
+    fn to_owned(self) -> Authorization {
+        Authorization {
+            access_key: self.access_key.to_owned(),
+            date: self.date.to_owned(),
+            region: self.region.to_owned(),
+            service: self.service.to_owned(),
+            signed_headers: self.signed_headers.to_owned(),
+            signature: self.signature.to_owned(),
+        }
+    }
+}
+
+impl Authorization {
+    /// The borrowed form.
+    fn borrowed(&self) -> AuthorizationRef<'_> {
+        AuthorizationRef {
+            access_key: &self.access_key,
+            date: &self.date,
+            region: &self.region,
+            service: &self.service,
+            signed_headers: &self.signed_headers,
+            signature: &self.signature,
+        }
+    }
+}
+
+/// [`parse_authorization`] without copying the fields out of `value`.
+pub(crate) fn parse_authorization_ref(value: &str) -> Result<AuthorizationRef<'_>, ParseError> {
     let rest = value
         .trim()
         .strip_prefix(SCHEME)
@@ -140,13 +192,13 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, ParseError> {
     if signature.is_empty() {
         return Err(ParseError::Signature);
     }
-    Ok(Authorization {
-        access_key: access_key.to_owned(),
-        date: date.to_owned(),
-        region: region.to_owned(),
-        service: service.to_owned(),
-        signed_headers: signed_headers.to_owned(),
-        signature: signature.to_owned(),
+    Ok(AuthorizationRef {
+        access_key,
+        date,
+        region,
+        service,
+        signed_headers,
+        signature,
     })
 }
 
@@ -172,15 +224,24 @@ pub fn verify(
     auth: &Authorization,
     secret_key: &str,
 ) -> Result<(), VerifyError> {
+    verify_ref(req, &auth.borrowed(), secret_key)
+}
+
+/// [`verify`] against a borrowed [`Authorization`].
+pub(crate) fn verify_ref(
+    req: &RawRequest<'_>,
+    auth: &AuthorizationRef<'_>,
+    secret_key: &str,
+) -> Result<(), VerifyError> {
     let scope = Scope {
-        date: &auth.date,
-        region: &auth.region,
-        service: &auth.service,
+        date: auth.date,
+        region: auth.region,
+        service: auth.service,
     };
-    let material = Material::collect(req, &auth.signed_headers)?;
+    let material = Material::collect(req, auth.signed_headers)?;
     // A signature that is not exactly 32 bytes in hex cannot match.
     let mut sent = [0u8; 32];
-    hex::decode_to_slice(&auth.signature, &mut sent).map_err(|_| VerifyError::BadSignature)?;
+    hex::decode_to_slice(auth.signature, &mut sent).map_err(|_| VerifyError::BadSignature)?;
     let key = signing_mac(secret_key, &scope);
     let queries = query_candidates(req.query.unwrap_or_default());
     let matches = |headers: &Vec<u8>| {
@@ -266,7 +327,7 @@ impl<'a> Material<'a> {
     /// Gathers the signed headers, date and payload hash of `req` (spec §5.3 steps 1, 2, 5, 7).
     fn collect(req: &RawRequest<'a>, signed_headers: &'a str) -> Result<Self, VerifyError> {
         let (headers, host) = canonical_headers(req.headers, signed_headers)?;
-        let date = first_value(req.headers, DATE_HEADER).ok_or(VerifyError::MissingDate)?;
+        let date = first_value(req.headers, &DATE_HEADER).ok_or(VerifyError::MissingDate)?;
         Ok(Self {
             method: req.method,
             path: req.path,
@@ -337,7 +398,7 @@ fn canonical_headers(
 }
 
 /// The first value of header `name`, as bytes.
-fn first_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+fn first_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a [u8]> {
     headers.get(name).map(|value| value.as_bytes())
 }
 
@@ -352,7 +413,7 @@ fn without_default_port(block: &[u8], host: std::ops::Range<usize>) -> Option<Ve
 
 /// The `x-jdcloud-content-sha256` value if sent, else the hex SHA-256 of the body.
 fn payload_hash<'a>(req: &RawRequest<'a>) -> PayloadHash<'a> {
-    match first_value(req.headers, CONTENT_SHA256_HEADER) {
+    match first_value(req.headers, &CONTENT_SHA256_HEADER) {
         Some(sent) => PayloadHash::Sent(sent),
         None => PayloadHash::Body(hex_digest(Sha256::new_with_prefix(req.body))),
     }
@@ -1171,7 +1232,7 @@ mod tests {
     fn content_sha256_header_replaces_the_body_hash() {
         let mut headers = published_headers();
         headers.insert(
-            CONTENT_SHA256_HEADER,
+            CONTENT_SHA256_HEADER.clone(),
             HeaderValue::from_static("UNSIGNED-PAYLOAD"),
         );
         let req = published_request(&headers);
