@@ -84,8 +84,16 @@ pub(crate) fn list<'a>(
 
 /// Whether an iterator yields the same value twice.
 pub(crate) fn has_duplicates<T: std::hash::Hash + Eq>(items: impl IntoIterator<Item = T>) -> bool {
+    let mut items = items.into_iter();
+    let (Some(first), Some(second)) = (items.next(), items.next()) else {
+        // No set for a batch of one, the most common size.
+        return false;
+    };
     let mut seen = HashSet::new();
-    items.into_iter().any(|item| !seen.insert(item))
+    seen.insert(first);
+    std::iter::once(second)
+        .chain(items)
+        .any(|item| !seen.insert(item))
 }
 
 /// An optional integer: `Ok(None)` when absent or `null`, `Ok(Some(n))` for a JSON integer,
@@ -111,6 +119,17 @@ pub(crate) fn optional_integer(value: Option<&Value>) -> Result<Option<i64>, ()>
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn duplicates_in_batches_of_every_size() {
+        assert!(!has_duplicates(Vec::<&str>::new()));
+        assert!(!has_duplicates(["a"]));
+        assert!(!has_duplicates(["a", "b"]));
+        assert!(has_duplicates(["a", "a"]));
+        assert!(!has_duplicates(["a", "b", "c"]));
+        assert!(has_duplicates(["a", "b", "a"]));
+        assert!(has_duplicates(["a", "b", "c", "c"]));
+    }
 
     #[test]
     fn names_and_ids() {
