@@ -30,8 +30,9 @@ use super::model::Image;
 pub(crate) enum Stored {
     /// As loaded: compact JSON text.
     Packed(Packed),
-    /// Changed since it was loaded (or created by a request): its members.
-    Open(Open),
+    /// Changed since it was loaded (or created by a request): its members. Boxed, so that the
+    /// store's entries are no bigger than a packed image needs.
+    Open(Box<Open>),
 }
 
 /// An open image: its members, and its body as last rendered, so that the body after an
@@ -200,7 +201,7 @@ impl Stored {
 
     /// An open image of `members`.
     pub fn opened(members: Image) -> Stored {
-        Stored::Open(Open::new(members))
+        Stored::Open(Box::new(Open::new(members)))
     }
 
     /// The image's members, opening it if it is packed: the caller may change any of them.
@@ -621,6 +622,11 @@ mod tests {
         for other in ["1", "null", "true", "[\"a\"]", r#"{"a":"b"}"#] {
             assert_eq!(string_value(other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn a_stored_image_is_as_small_as_a_packed_one() {
+        assert_eq!(std::mem::size_of::<Stored>(), std::mem::size_of::<Packed>());
     }
 
     #[test]
