@@ -183,6 +183,12 @@ pub fn format_seconds(at: OffsetDateTime) -> String {
     String::from_utf8(text.to_vec()).unwrap_or_else(|_| format_seconds_slow(at))
 }
 
+/// Formats an instant as `YYYYMMDDThhmmssZ` (UTC, whole seconds): the request date of the
+/// JDCLOUD2 and SDK-HMAC-SHA256 signatures.
+pub fn format_compact(at: OffsetDateTime) -> String {
+    format_seconds(at).replace(['-', ':'], "")
+}
+
 /// [`format_seconds`] for any year.
 fn format_seconds_slow(at: OffsetDateTime) -> String {
     format!(
@@ -223,6 +229,7 @@ mod tests {
         assert_eq!(format_seconds(before), format_seconds_slow(before));
         let offset = time::macros::datetime!(2024-03-20 11:30:05 +08:00);
         assert_eq!(format_seconds(offset), "2024-03-20T03:30:05Z");
+        assert_eq!(format_compact(offset), "20240320T033005Z");
     }
 
     #[test]

@@ -41,15 +41,7 @@ pub struct HwClient<'a> {
 
 /// `YYYYMMDDTHHMMSSZ`.
 pub fn sdk_date(at: time::OffsetDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    imgemu::clock::format_compact(at)
 }
 
 /// Asserts an IMS error.

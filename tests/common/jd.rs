@@ -180,15 +180,7 @@ impl<'a> JdClient<'a> {
 
 /// `YYYYMMDDTHHMMSSZ`.
 pub fn jd_date(at: time::OffsetDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    imgemu::clock::format_compact(at)
 }
 
 /// A gray PNG of `width` × `height` whose pixel (x, y) is `f(x, y)`.

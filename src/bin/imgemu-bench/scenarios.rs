@@ -195,15 +195,7 @@ fn as_refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// `YYYYMMDDTHHMMSSZ`, the date of JDCLOUD2 and SDK-HMAC-SHA256.
 pub fn compact_date(at: time::OffsetDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    imgemu::clock::format_compact(at)
 }
 
 fn value(text: &str) -> HeaderValue {
