@@ -607,8 +607,7 @@ fn image_time(image: &Image, key: &str) -> Option<PrimitiveDateTime> {
 }
 
 /// The `next` link: the received segments except `marker`, in order, then `marker=<last id>`.
-fn next_link(pairs: &[Pair<'_>], last: Option<&str>) -> String {
-    let last = last.unwrap_or_default();
+fn next_link(pairs: &[Pair<'_>], last: &str) -> String {
     let mut query: Vec<String> = pairs
         .iter()
         .filter(|pair| pair.key != "marker")
@@ -682,7 +681,7 @@ fn render<'a>(page: Vec<&'a Stored>, more: bool, pairs: &[Pair<'_>]) -> Page<'a>
     Page {
         next: next_marker
             .as_deref()
-            .map(|marker| next_link(pairs, Some(marker))),
+            .map(|marker| next_link(pairs, marker)),
         page_info: Some(PageInfo { next_marker }),
         images: page,
     }

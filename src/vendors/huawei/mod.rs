@@ -203,11 +203,12 @@ fn update_image(
     // A patch changes only the members its operations name, and `updated_at`.
     let mut changes: Vec<&str> = ops.iter().map(patch::Op::name).collect();
     changes.push("updated_at");
-    let image = match store.lookup(id, tenant, &changes) {
+    let stored = match store.lookup(id, tenant) {
         Lookup::Absent => return Err(absent(id)),
         Lookup::Gold => return Err(ImsError::new("IMG.0083", "gold images are read-only")),
-        Lookup::Own(image) => image,
+        Lookup::Own(stored) => stored,
     };
+    let image = stored.open_for(Some(&changes));
     if image.get("status").and_then(Value::as_str) != Some("active") {
         return Err(ImsError::new(
             "IMG.0046",
@@ -216,11 +217,8 @@ fn update_image(
     }
     patch::apply(image, &ops)?;
     image.insert("updated_at".into(), json!(format_seconds(now)));
-    // Rendered from the store: only the changed members are rendered again.
-    let body = store
-        .get(id)
-        .map(packed::Stored::to_json)
-        .unwrap_or_default();
+    // Only the changed members are rendered again.
+    let body = stored.to_json();
     Ok(json_body(body))
 }
 
@@ -576,6 +574,7 @@ impl Vendor for Huawei {
     ) -> Option<Result<Value, String>> {
         let now = ctx.clock.now();
         let mut store = self.store.lock();
+        let store = &mut *store;
         let job = store.jobs.get_mut(id)?;
         if job.result.is_some() {
             return Some(Err(format!("job {id:?} has already finished")));
@@ -593,13 +592,8 @@ impl Vendor for Huawei {
             })),
         };
         job.finish(now, fail);
-        let image_id = job.image_id.clone();
-        let mut job = job.clone();
-        if let Some(image) = store.get_mut(&image_id) {
-            job.sync_image(image.open(), now);
-        }
+        model::sync_job_image(&mut store.images, job, now);
         let view = job.view(now, false);
-        store.jobs.insert(job.job_id.clone(), job);
         Some(Ok(view))
     }
 

@@ -23,8 +23,8 @@ pub(crate) type Image = Map<String, Value>;
 
 /// What a tenant finds under an id.
 pub(crate) enum Lookup<'a> {
-    /// Its own private image.
-    Own(&'a mut Image),
+    /// Its own private image (open it with [`Stored::open_for`] to change it).
+    Own(&'a mut Stored),
     /// A gold image (read-only, so not opened).
     Gold,
     /// Nothing it may see.
@@ -56,6 +56,21 @@ pub(crate) fn image_key(id: &str) -> Option<ImageKey> {
         uuid::Uuid::try_parse(id).ok()
     } else {
         None
+    }
+}
+
+/// Writes `job`'s phase at `now` to its image in `images` if the image does not show it yet (an
+/// image already in step is not opened).
+pub(crate) fn sync_job_image(
+    images: &mut BTreeMap<ImageKey, Stored>,
+    job: &mut Job,
+    now: OffsetDateTime,
+) {
+    if job.image_in_step(now) {
+        return;
+    }
+    if let Some(image) = image_key(&job.image_id).and_then(|key| images.get_mut(&key)) {
+        job.sync_image(image.open(), now);
     }
 }
 
@@ -105,12 +120,11 @@ impl Store {
         self.images.get_mut(&image_key(id)?)
     }
 
-    /// The image `id` as `tenant` sees it, opened for a request that may change the members
-    /// named in `changes` (see [`Stored::open_for`]).
-    pub fn lookup(&mut self, id: &str, tenant: &str, changes: &[&str]) -> Lookup<'_> {
+    /// The image `id` as `tenant` sees it, for a request that may change it.
+    pub fn lookup(&mut self, id: &str, tenant: &str) -> Lookup<'_> {
         match self.get_mut(id) {
             Some(image) if image.is_gold() => Lookup::Gold,
-            Some(image) if image.visible_to(tenant) => Lookup::Own(image.open_for(Some(changes))),
+            Some(image) if image.visible_to(tenant) => Lookup::Own(image),
             _ => Lookup::Absent,
         }
     }
@@ -140,12 +154,7 @@ impl Store {
     pub fn advance_jobs(&mut self, now: OffsetDateTime) {
         for job in self.jobs.values_mut() {
             job.advance(now);
-            if !job.image_in_step(now) {
-                if let Some(image) = image_key(&job.image_id).and_then(|k| self.images.get_mut(&k))
-                {
-                    job.sync_image(image.open(), now);
-                }
-            }
+            sync_job_image(&mut self.images, job, now);
         }
     }
 
@@ -153,12 +162,7 @@ impl Store {
     pub fn read_job(&mut self, job_id: &str, now: OffsetDateTime) {
         if let Some(job) = self.jobs.get_mut(job_id) {
             job.read(now);
-            if !job.image_in_step(now) {
-                if let Some(image) = image_key(&job.image_id).and_then(|k| self.images.get_mut(&k))
-                {
-                    job.sync_image(image.open(), now);
-                }
-            }
+            sync_job_image(&mut self.images, job, now);
         }
     }
 
@@ -401,21 +405,16 @@ pub(crate) fn import(member: Option<&Value>) -> Result<Store, StateError> {
         Some(v) => from_value(v)?,
     };
     let mut owners = Owners::default();
-    let mut run = (Vec::with_capacity(doc.images.len()), None);
-    for (i, image) in doc.images.iter().enumerate() {
-        let text = |field: &str| image.get(field).and_then(Value::as_str);
-        match check_image(text) {
-            Ok(key) => {
-                let created = text("created_at").map(Box::from);
-                let packed = Stored::Packed(packed::pack(image, &mut owners));
-                run.0.push((i, packed, Key::new(created, key)));
-            }
-            Err(e) => {
-                run.1 = Some(e.under(&format!("images[{i}]")));
-                break;
-            }
-        }
-    }
+    let run = collect_run(
+        0,
+        doc.images.iter().map(|image| {
+            let text = |field: &str| image.get(field).and_then(Value::as_str);
+            let key = check_image(text)?;
+            let created = text("created_at").map(Box::from);
+            let packed = Stored::Packed(packed::pack(image, &mut owners));
+            Ok((packed, Key::new(created, key)))
+        }),
+    );
     add_jobs(load_images(run)?, doc.jobs)
 }
 
@@ -468,10 +467,22 @@ pub(crate) fn import_text(member: Option<&RawValue>) -> Result<Store, StateError
 /// Scans and packs `raws`, the images from index `first` on, up to the first invalid one.
 fn scan_images(raws: &[&RawValue], first: usize) -> LoadedRun {
     let mut packer = Packer::default();
-    let mut loaded = Vec::with_capacity(raws.len());
-    for (j, raw) in raws.iter().enumerate() {
+    collect_run(
+        first,
+        raws.iter().map(|raw| scan_image(raw.get(), &mut packer)),
+    )
+}
+
+/// The images from index `first` on, up to the first invalid one (its error placed under
+/// `images[i]`).
+fn collect_run(
+    first: usize,
+    images: impl Iterator<Item = Result<(Stored, Key), StateError>>,
+) -> LoadedRun {
+    let mut loaded = Vec::with_capacity(images.size_hint().0);
+    for (j, image) in images.enumerate() {
         let i = first + j;
-        match scan_image(raw.get(), &mut packer) {
+        match image {
             Ok((image, key)) => loaded.push((i, image, key)),
             Err(e) => return (loaded, Some(e.under(&format!("images[{i}]")))),
         }
