@@ -139,13 +139,9 @@ pub(crate) fn prepare(instance: &Instance, doc: &Value) -> Result<Prepared, Stat
         obj.get("version"),
         obj.get("credentials"),
     )?;
-    let mut vendors = Vec::new();
-    for vendor in instance.registry().iter() {
-        let prepared = vendor
-            .prepare_state(obj.get(vendor.name()))
-            .map_err(|e| e.under(&format!("$.{}", vendor.name())))?;
-        vendors.push((vendor.name(), prepared));
-    }
+    let vendors = prepare_vendors(instance, |vendor| {
+        vendor.prepare_state(obj.get(vendor.name()))
+    })?;
     Ok(Prepared {
         credentials,
         vendors,
@@ -185,18 +181,31 @@ pub(crate) fn prepare_text(
         small("credentials").as_ref(),
     )
     .map_err(TextError::Invalid)?;
-    let mut vendors = Vec::new();
-    for vendor in instance.registry().iter() {
-        let prepared = vendor
-            .prepare_state_text(members.get(vendor.name()).copied())
-            .map_err(|e| TextError::Invalid(e.under(&format!("$.{}", vendor.name()))))?;
-        vendors.push((vendor.name(), prepared));
-    }
+    let vendors = prepare_vendors(instance, |vendor| {
+        vendor.prepare_state_text(members.get(vendor.name()).copied())
+    })
+    .map_err(TextError::Invalid)?;
     let prepared = Prepared {
         credentials,
         vendors,
     };
     Ok((prepared, members.into_keys().collect()))
+}
+
+/// Each vendor's member prepared by `prepare`, errors placed under `$.<vendor>`.
+fn prepare_vendors(
+    instance: &Instance,
+    prepare: impl Fn(&dyn crate::vendor::Vendor) -> Result<PreparedState, StateError>,
+) -> Result<Vec<(&'static str, PreparedState)>, StateError> {
+    instance
+        .registry()
+        .iter()
+        .map(|vendor| {
+            let prepared =
+                prepare(vendor.as_ref()).map_err(|e| e.under(&format!("$.{}", vendor.name())))?;
+            Ok((vendor.name(), prepared))
+        })
+        .collect()
 }
 
 fn not_an_object() -> StateError {

@@ -728,6 +728,26 @@ async fn fixtures_from_a_directory_and_their_errors() {
         text.contains("c.json") && text.contains("invalid JSON") && text.contains("line 1"),
         "{text}"
     );
+    // JSON that is not an object is refused as a document; broken JSON of any shape is a
+    // syntax error first.
+    for (content, expected) in [
+        ("[1]", "$: a state document must be a JSON object"),
+        ("[1,", "invalid JSON"),
+        ("\"x\" 2", "invalid JSON"),
+    ] {
+        std::fs::write(dir.join("c.json"), content).unwrap();
+        let text = Emulator::builder()
+            .fixtures(Fixtures::Dir(dir.clone()))
+            .start()
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            text.contains("c.json") && text.contains(expected),
+            "{content}: {text}"
+        );
+    }
     std::fs::write(
         dir.join("c.json"),
         r#"{"format":"imgemu-state","version":1,"aries":{}}"#,
