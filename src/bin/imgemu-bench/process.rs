@@ -30,6 +30,12 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
+/// A process's resident and peak memory now, MiB (VmRSS and VmHWM; 0 when unreadable).
+fn memory_mib(pid: u32) -> (f64, f64) {
+    let mib = |field| status_kb(pid, field).unwrap_or(0) as f64 / 1024.0;
+    (mib("VmRSS"), mib("VmHWM"))
+}
+
 /// A field of /proc/<pid>/status in kB (VmRSS, VmHWM).
 fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -217,9 +223,9 @@ pub fn startup(args: &StartupArgs) -> Result<(), BenchError> {
             // RSS is read on a few of the starts only, after it has sat idle for a while.
             if i < 5 {
                 std::thread::sleep(Duration::from_millis(500));
-                let pid = started.child.id();
-                rss.push(status_kb(pid, "VmRSS").unwrap_or(0) as f64 / 1024.0);
-                hwm.push(status_kb(pid, "VmHWM").unwrap_or(0) as f64 / 1024.0);
+                let (now, peak) = memory_mib(started.child.id());
+                rss.push(now);
+                hwm.push(peak);
             }
         }
         println!(
@@ -278,9 +284,9 @@ pub fn big(args: &BigArgs) -> Result<(), BenchError> {
         ready.push(ms(started.ready));
         first.push(ms(started.first_200));
         std::thread::sleep(Duration::from_millis(500));
-        let pid = started.child.id();
-        rss.push(status_kb(pid, "VmRSS").unwrap_or(0) as f64 / 1024.0);
-        hwm.push(status_kb(pid, "VmHWM").unwrap_or(0) as f64 / 1024.0);
+        let (now, peak) = memory_mib(started.child.id());
+        rss.push(now);
+        hwm.push(peak);
         eprintln!(
             "  start {}: first 200 after {:.0} ms, VmRSS {:.0} MiB",
             i + 1,
